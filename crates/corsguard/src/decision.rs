@@ -1,0 +1,983 @@
+//! Classify a request (`#cors-request`, `#cors-preflight-request`), decide it against the
+//! matching rule, and render the decision into response headers.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+
+use crate::config::raw::{Mode, OnReject};
+use crate::headers::{self, AcrhError};
+use crate::policy::{CorsRule, Policy, Rule};
+use crate::trace::{Tracer, NoTrace};
+
+/// Maximum `Access-Control-Request-Headers` lines kept by [`RequestHead`].
+const MAX_ACRH_LINES: usize = headers::limits::MAX_LINES;
+
+/// A borrowed view of what CORS needs from a request: method, path, host, scheme and the
+/// `Origin`, `Access-Control-Request-*` header values. Adapters build it without copying.
+///
+/// ```
+/// use corsguard::RequestHead;
+/// let req = http::Request::builder()
+///     .method("OPTIONS")
+///     .uri("https://api.example.com/v1/items")
+///     .header("origin", "https://app.example.com")
+///     .header("access-control-request-method", "PUT")
+///     .body(())
+///     .unwrap();
+/// let head = RequestHead::from_request(&req);
+/// assert_eq!(head.path(), "/v1/items");
+/// assert_eq!(head.host(), Some("api.example.com"));
+/// assert_eq!(head.origin(), Some(&b"https://app.example.com"[..]));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestHead<'a> {
+    method: &'a str,
+    path: &'a str,
+    host: Option<&'a str>,
+    scheme: Option<&'a str>,
+    origin: Option<&'a [u8]>,
+    origin_value: Option<&'a HeaderValue>,
+    origin_lines: u8,
+    acrm: Option<&'a [u8]>,
+    acrm_value: Option<&'a HeaderValue>,
+    acrm_lines: u8,
+    acrh: [&'a [u8]; MAX_ACRH_LINES],
+    acrh_lines: usize,
+    acrpn: Option<&'a [u8]>,
+}
+
+impl<'a> RequestHead<'a> {
+    /// A head with a method and path, and no headers yet.
+    ///
+    /// ```
+    /// let h = corsguard::RequestHead::new("GET", "/");
+    /// assert!(h.origin().is_none());
+    /// ```
+    pub fn new(method: &'a str, path: &'a str) -> Self {
+        RequestHead {
+            method,
+            path,
+            host: None,
+            scheme: None,
+            origin: None,
+            origin_value: None,
+            origin_lines: 0,
+            acrm: None,
+            acrm_value: None,
+            acrm_lines: 0,
+            acrh: [&[]; MAX_ACRH_LINES],
+            acrh_lines: 0,
+            acrpn: None,
+        }
+    }
+
+    /// Sets the `Host` (authority, may include a port), used for `hosts:` rules and the
+    /// same-origin check.
+    ///
+    /// ```
+    /// let h = corsguard::RequestHead::new("GET", "/").with_host(Some("api.example.com:8443"));
+    /// assert_eq!(h.host(), Some("api.example.com:8443"));
+    /// ```
+    pub fn with_host(mut self, host: Option<&'a str>) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Sets the scheme the client used (`http` or `https`), for the same-origin check.
+    ///
+    /// ```
+    /// let h = corsguard::RequestHead::new("GET", "/").with_scheme(Some("https"));
+    /// assert_eq!(h.scheme(), Some("https"));
+    /// ```
+    pub fn with_scheme(mut self, scheme: Option<&'a str>) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// Records a header if it is one CORS cares about (others are ignored). Call once per
+    /// header line.
+    ///
+    /// ```
+    /// let v = http::HeaderValue::from_static("https://a.example");
+    /// let mut h = corsguard::RequestHead::new("GET", "/");
+    /// h.push_header(&http::header::ORIGIN, &v);
+    /// assert_eq!(h.origin(), Some(&b"https://a.example"[..]));
+    /// ```
+    pub fn push_header(&mut self, name: &HeaderName, value: &'a HeaderValue) {
+        if *name == header::ORIGIN {
+            self.origin_value = Some(value);
+        } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
+            self.acrm_value = Some(value);
+        }
+        self.push_header_bytes(name.as_str(), value.as_bytes());
+    }
+
+    /// Like [`RequestHead::push_header`] for frameworks with their own header types
+    /// (`name` compared case-insensitively).
+    ///
+    /// ```
+    /// let mut h = corsguard::RequestHead::new("OPTIONS", "/");
+    /// h.push_header_bytes("Access-Control-Request-Headers", b"x-a");
+    /// h.push_header_bytes("access-control-request-headers", b"x-b");
+    /// assert_eq!(h.request_header_lines().len(), 2);
+    /// ```
+    pub fn push_header_bytes(&mut self, name: &str, value: &'a [u8]) {
+        if name.eq_ignore_ascii_case("origin") {
+            self.origin = Some(value);
+            self.origin_lines = self.origin_lines.saturating_add(1);
+            if self.origin_lines > 1 || self.origin_value.is_some_and(|v| v.as_bytes() != value) {
+                self.origin_value = None;
+            }
+        } else if name.eq_ignore_ascii_case("access-control-request-method") {
+            self.acrm = Some(value);
+            self.acrm_lines = self.acrm_lines.saturating_add(1);
+            if self.acrm_value.is_some_and(|v| v.as_bytes() != value) {
+                self.acrm_value = None;
+            }
+        } else if name.eq_ignore_ascii_case("access-control-request-headers") {
+            if let Some(slot) = self.acrh.get_mut(self.acrh_lines) {
+                *slot = value;
+            }
+            self.acrh_lines = self.acrh_lines.saturating_add(1);
+        } else if name.eq_ignore_ascii_case("access-control-request-private-network") {
+            self.acrpn = Some(value);
+        }
+    }
+
+    /// Builds a head from `http` parts: host from the URI authority or the `Host` header,
+    /// scheme from the URI when absolute.
+    ///
+    /// ```
+    /// let (parts, _) = http::Request::builder().uri("/x").header("host", "a.example").body(()).unwrap().into_parts();
+    /// let h = corsguard::RequestHead::from_parts(&parts);
+    /// assert_eq!(h.host(), Some("a.example"));
+    /// ```
+    pub fn from_parts(parts: &'a http::request::Parts) -> Self {
+        Self::from_components(&parts.method, &parts.uri, &parts.headers)
+    }
+
+    /// Builds a head from a whole request (see [`RequestHead::from_parts`]).
+    ///
+    /// ```
+    /// let req = http::Request::get("/").body(()).unwrap();
+    /// assert_eq!(corsguard::RequestHead::from_request(&req).method(), "GET");
+    /// ```
+    pub fn from_request<B>(req: &'a http::Request<B>) -> Self {
+        Self::from_components(req.method(), req.uri(), req.headers())
+    }
+
+    /// Builds a head from method, URI and headers.
+    ///
+    /// ```
+    /// let m = http::Method::GET;
+    /// let u: http::Uri = "/p".parse().unwrap();
+    /// let h = http::HeaderMap::new();
+    /// assert_eq!(corsguard::RequestHead::from_components(&m, &u, &h).path(), "/p");
+    /// ```
+    pub fn from_components(method: &'a http::Method, uri: &'a http::Uri, headers: &'a HeaderMap) -> Self {
+        let host = uri
+            .authority()
+            .map(|a| a.as_str())
+            .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h))
+            .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+        let path = uri.path();
+        let mut head = RequestHead::new(method.as_str(), if path.is_empty() { "/" } else { path })
+            .with_host(host)
+            .with_scheme(uri.scheme_str());
+        for v in headers.get_all(header::ORIGIN) {
+            head.push_header(&header::ORIGIN, v);
+        }
+        for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD) {
+            head.push_header(&header::ACCESS_CONTROL_REQUEST_METHOD, v);
+        }
+        for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+            head.push_header_bytes("access-control-request-headers", v.as_bytes());
+        }
+        if let Some(v) = headers.get("access-control-request-private-network") {
+            head.push_header_bytes("access-control-request-private-network", v.as_bytes());
+        }
+        head
+    }
+
+    /// The method.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+    /// The path.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+    /// The host (authority), if known.
+    pub fn host(&self) -> Option<&'a str> {
+        self.host
+    }
+    /// The scheme, if known.
+    pub fn scheme(&self) -> Option<&'a str> {
+        self.scheme
+    }
+    /// The (last) `Origin` value.
+    pub fn origin(&self) -> Option<&'a [u8]> {
+        self.origin
+    }
+    /// The `Access-Control-Request-Method` value.
+    pub fn request_method(&self) -> Option<&'a [u8]> {
+        self.acrm
+    }
+    /// The `Access-Control-Request-Headers` lines (at most 16 kept).
+    pub fn request_header_lines(&self) -> &[&'a [u8]] {
+        self.acrh.get(..self.acrh_lines.min(MAX_ACRH_LINES)).unwrap_or(&[])
+    }
+
+    /// `scheme://host[:port]` of the request itself equals `Origin`?
+    fn is_same_origin(&self, origin: &[u8]) -> bool {
+        let (Some(scheme), Some(host)) = (self.scheme, self.host) else {
+            return false;
+        };
+        let Some(rest) = origin
+            .strip_prefix(scheme.as_bytes())
+            .and_then(|r| r.strip_prefix(b"://"))
+        else {
+            return false;
+        };
+        let default_port = match scheme {
+            "http" | "ws" => ":80",
+            "https" | "wss" => ":443",
+            _ => "",
+        };
+        let host = if !default_port.is_empty() {
+            host.strip_suffix(default_port).unwrap_or(host)
+        } else {
+            host
+        };
+        rest.eq_ignore_ascii_case(host.as_bytes()) && !rest.iter().any(u8::is_ascii_uppercase)
+    }
+}
+
+/// What kind of request this is, per Fetch.
+///
+/// ```
+/// assert_eq!(corsguard::RequestKind::Preflight.to_string(), "preflight");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestKind {
+    /// No `Origin` header.
+    NonCors,
+    /// `Origin` equals the request's own origin (skipped as configured).
+    SameOrigin,
+    /// `OPTIONS` + `Origin` + `Access-Control-Request-Method`.
+    Preflight,
+    /// Any other request with `Origin` (including `OPTIONS` without ACRM).
+    Actual,
+}
+
+impl std::fmt::Display for RequestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RequestKind::NonCors => "non-cors",
+            RequestKind::SameOrigin => "same-origin",
+            RequestKind::Preflight => "preflight",
+            RequestKind::Actual => "actual",
+        })
+    }
+}
+
+/// Why a request was refused.
+///
+/// ```
+/// assert_eq!(corsguard::Refusal::OriginNotAllowed.code(), "origin-not-allowed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// `Origin` is not in the allow-list.
+    OriginNotAllowed,
+    /// `Origin: null` and `allow_null_origin` is off.
+    NullOrigin,
+    /// `Origin` longer than 326 bytes.
+    OriginTooLong,
+    /// Several `Origin` header lines.
+    MultipleOrigins,
+    /// The requested method is not allowed.
+    MethodNotAllowed,
+    /// `Access-Control-Request-Method` is not a single method token (or was sent twice).
+    InvalidRequestMethod,
+    /// A requested header is not allowed.
+    HeaderNotAllowed,
+    /// `Access-Control-Request-Headers` is malformed or over the parsing limits.
+    MalformedRequestHeaders,
+    /// `Access-Control-Request-Private-Network: true` and PNA is off.
+    PrivateNetworkNotAllowed,
+}
+
+impl Refusal {
+    /// A stable kebab-case code (used in logs and metrics labels).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::OriginNotAllowed => "origin-not-allowed",
+            Refusal::NullOrigin => "null-origin",
+            Refusal::OriginTooLong => "origin-too-long",
+            Refusal::MultipleOrigins => "multiple-origins",
+            Refusal::MethodNotAllowed => "method-not-allowed",
+            Refusal::InvalidRequestMethod => "invalid-request-method",
+            Refusal::HeaderNotAllowed => "header-not-allowed",
+            Refusal::MalformedRequestHeaders => "malformed-request-headers",
+            Refusal::PrivateNetworkNotAllowed => "private-network-not-allowed",
+        }
+    }
+
+    /// `true` for refusals about the origin (as opposed to method/headers).
+    pub fn is_origin(&self) -> bool {
+        matches!(
+            self,
+            Refusal::OriginNotAllowed | Refusal::NullOrigin | Refusal::OriginTooLong | Refusal::MultipleOrigins
+        )
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// What the adapter must do with the request.
+///
+/// ```
+/// assert_eq!(corsguard::Action::Respond(http::StatusCode::NO_CONTENT), corsguard::Action::Respond(http::StatusCode::NO_CONTENT));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Answer here with this status and an empty body (after [`Decision::apply`]); do not
+    /// call the application.
+    Respond(StatusCode),
+    /// Call the application, then [`Decision::apply`] to whatever response comes back.
+    Forward,
+    /// Call the application and change nothing (`cors: false` rule, or shadow mode).
+    PassThrough,
+}
+
+/// Request headers that a response depends on, to be listed in `Vary`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct VaryFlags(u8);
+
+impl VaryFlags {
+    pub(crate) const ORIGIN: VaryFlags = VaryFlags(1);
+    pub(crate) const ACRM: VaryFlags = VaryFlags(2);
+    pub(crate) const ACRH: VaryFlags = VaryFlags(4);
+    pub(crate) const ACRPN: VaryFlags = VaryFlags(8);
+
+    pub(crate) const fn empty() -> VaryFlags {
+        VaryFlags(0)
+    }
+
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub(crate) fn insert(&mut self, other: VaryFlags) {
+        self.0 |= other.0;
+    }
+}
+
+/// Static `Vary` values, indexed by [`VaryFlags`] bits.
+const VARY_VALUES: [&str; 16] = [
+    "",
+    "Origin",
+    "Access-Control-Request-Method",
+    "Origin, Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Origin, Access-Control-Request-Headers",
+    "Access-Control-Request-Method, Access-Control-Request-Headers",
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+    "Origin, Access-Control-Request-Private-Network",
+    "Access-Control-Request-Method, Access-Control-Request-Private-Network",
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Private-Network",
+    "Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+    "Origin, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+    "Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+];
+const VARY_TOKENS: [&str; 4] = [
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+];
+
+/// The CORS response headers corsguard owns: on an enforced rule, any value the application
+/// set for them is replaced by the policy's (never duplicated).
+pub const OWNED_HEADERS: [HeaderName; 7] = [
+    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    header::ACCESS_CONTROL_ALLOW_METHODS,
+    header::ACCESS_CONTROL_ALLOW_HEADERS,
+    header::ACCESS_CONTROL_MAX_AGE,
+    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+    HeaderName::from_static("access-control-allow-private-network"),
+];
+
+/// The decision for one request: what to do, and which headers to write.
+///
+/// Owns cheap clones of the policy's precomputed values (reference-counted bytes), so it can
+/// outlive the borrowed request and be applied after the application has responded.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub(crate) kind: RequestKind,
+    pub(crate) refusal: Option<Refusal>,
+    pub(crate) action: Action,
+    pub(crate) rule_index: Option<usize>,
+    pub(crate) shadow: bool,
+    pub(crate) cors_enabled: bool,
+    pub(crate) plan: HeaderPlan,
+}
+
+/// The headers a decision writes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeaderPlan {
+    pub(crate) acao: Option<HeaderValue>,
+    pub(crate) acac: bool,
+    pub(crate) acam: Option<HeaderValue>,
+    pub(crate) acah: Option<HeaderValue>,
+    pub(crate) acma: Option<HeaderValue>,
+    pub(crate) acapn: bool,
+    pub(crate) aceh: Option<HeaderValue>,
+    pub(crate) vary: VaryFlags,
+    /// Remove the application's own CORS headers first.
+    pub(crate) owns: bool,
+}
+
+static TRUE: HeaderValue = HeaderValue::from_static("true");
+
+impl Decision {
+    /// The request's kind.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+
+    /// What to do.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The refusal, if the request was refused (also reported in shadow mode, where nothing
+    /// is enforced).
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.refusal
+    }
+
+    /// `true` for an allowed preflight or actual request.
+    pub fn is_allowed(&self) -> bool {
+        self.refusal.is_none() && matches!(self.kind, RequestKind::Preflight | RequestKind::Actual) && self.cors_enabled
+    }
+
+    /// `true` if the matching rule is in shadow mode (nothing is enforced).
+    pub fn is_shadow(&self) -> bool {
+        self.shadow
+    }
+
+    /// `false` when the matching rule says `cors: false`.
+    pub fn cors_enabled(&self) -> bool {
+        self.cors_enabled
+    }
+
+    /// Index of the matching path rule (`None` = defaults).
+    pub fn rule_index(&self) -> Option<usize> {
+        self.rule_index
+    }
+
+    /// The headers to set (name, value), in a stable order, not counting `Vary`.
+    pub fn headers(&self) -> impl Iterator<Item = (HeaderName, &HeaderValue)> {
+        let p = &self.plan;
+        let on = self.action != Action::PassThrough;
+        [
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, p.acao.as_ref()),
+            (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, p.acac.then_some(&TRUE)),
+            (header::ACCESS_CONTROL_ALLOW_METHODS, p.acam.as_ref()),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, p.acah.as_ref()),
+            (header::ACCESS_CONTROL_MAX_AGE, p.acma.as_ref()),
+            (HeaderName::from_static("access-control-allow-private-network"), p.acapn.then_some(&TRUE)),
+            (header::ACCESS_CONTROL_EXPOSE_HEADERS, p.aceh.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(move |(n, v)| if on { v.map(|v| (n, v)) } else { None })
+    }
+
+    /// The `Vary` tokens this response needs (merged into any existing `Vary`).
+    pub fn vary_tokens(&self) -> impl Iterator<Item = &'static str> {
+        let bits = if self.action == Action::PassThrough { 0 } else { self.plan.vary.bits() };
+        VARY_TOKENS
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, t)| *t)
+    }
+
+    /// `true` when the application's own CORS headers must be removed before
+    /// [`Decision::headers`] are set (enforced rule).
+    pub fn owns_cors_headers(&self) -> bool {
+        self.plan.owns && self.action != Action::PassThrough
+    }
+
+    /// Writes the decision into a response's headers: removes the application's CORS headers
+    /// (on enforced rules), sets ours (never two ACAO lines), merges `Vary`.
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// let origin = http::HeaderValue::from_static("https://a.example");
+    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// head.push_header(&http::header::ORIGIN, &origin);
+    /// let mut resp = http::HeaderMap::new();
+    /// resp.insert("vary", "Accept-Encoding".parse().unwrap());
+    /// resp.append("access-control-allow-origin", "*".parse().unwrap());
+    /// p.decide(&head).apply(&mut resp);
+    /// assert_eq!(resp.get_all("access-control-allow-origin").iter().count(), 1);
+    /// assert_eq!(resp["access-control-allow-origin"], "https://a.example");
+    /// assert_eq!(resp["vary"], "Accept-Encoding, Origin");
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        if self.action == Action::PassThrough {
+            return;
+        }
+        if self.plan.owns {
+            for n in &OWNED_HEADERS {
+                headers.remove(n);
+            }
+        }
+        for (n, v) in self.headers() {
+            headers.insert(n, v.clone());
+        }
+        merge_vary(headers, self.plan.vary);
+    }
+
+    /// Builds the complete response for [`Action::Respond`]: status, empty body headers
+    /// (`Content-Length: 0`) and the decision's headers.
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").allow_methods(["PUT"]).build()?;
+    /// let (o, m) = (http::HeaderValue::from_static("https://a.example"), http::HeaderValue::from_static("PUT"));
+    /// let mut head = corsguard::RequestHead::new("OPTIONS", "/");
+    /// head.push_header(&http::header::ORIGIN, &o);
+    /// head.push_header(&http::header::ACCESS_CONTROL_REQUEST_METHOD, &m);
+    /// let d = p.decide(&head);
+    /// let resp = d.response_parts().unwrap();
+    /// assert_eq!(resp.0, http::StatusCode::NO_CONTENT);
+    /// assert_eq!(resp.1["access-control-allow-methods"], "PUT");
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn response_parts(&self) -> Option<(StatusCode, HeaderMap)> {
+        let Action::Respond(status) = self.action else {
+            return None;
+        };
+        let mut h = HeaderMap::with_capacity(8);
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        self.apply(&mut h);
+        Some((status, h))
+    }
+}
+
+/// Merges `flags` into the `Vary` header(s) of `headers`, case-insensitively, without
+/// duplicates, into a single line.
+pub(crate) fn merge_vary(headers: &mut HeaderMap, flags: VaryFlags) {
+    if flags.bits() == 0 {
+        return;
+    }
+    let existing: Vec<&HeaderValue> = headers.get_all(header::VARY).iter().collect();
+    if existing.is_empty() {
+        if let Some(s) = VARY_VALUES.get(usize::from(flags.bits())) {
+            headers.insert(header::VARY, HeaderValue::from_static(s));
+        }
+        return;
+    }
+    if let Some(v) = merge_vary_values(existing.iter().map(|v| v.as_bytes()), flags.bits()) {
+        headers.insert(header::VARY, v);
+    }
+}
+
+/// Merges `Vary` lines with the tokens in `bits`; `None` when nothing needs to change.
+///
+/// Framework adapters with their own header types use this through [`vary_merge`].
+pub(crate) fn merge_vary_values<'v>(existing: impl Iterator<Item = &'v [u8]> + Clone, bits: u8) -> Option<HeaderValue> {
+    let has = |tok: &str| {
+        existing.clone().any(|line| {
+            line.split(|&b| b == b',')
+                .map(headers::trim_ows)
+                .any(|t| t == b"*" || t.eq_ignore_ascii_case(tok.as_bytes()))
+        })
+    };
+    let missing: Vec<&str> = VARY_TOKENS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, t)| *t)
+        .filter(|t| !has(t))
+        .collect();
+    let lines: Vec<&[u8]> = existing.collect();
+    if missing.is_empty() && lines.len() <= 1 {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(64);
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    for tok in lines
+        .iter()
+        .flat_map(|l| l.split(|&b| b == b','))
+        .map(headers::trim_ows)
+        .filter(|t| !t.is_empty())
+        .chain(missing.iter().map(|t| t.as_bytes()))
+    {
+        let lower = tok.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            continue;
+        }
+        seen.push(lower);
+        if !out.is_empty() {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(tok);
+    }
+    HeaderValue::from_bytes(&out).ok()
+}
+
+/// Merges `Vary` header lines (as bytes) with `tokens`, for frameworks whose header map is
+/// not `http::HeaderMap`. Returns the single replacement line, or `None` if nothing changes.
+///
+/// ```
+/// let v = corsguard::vary_merge([&b"accept-encoding"[..]], ["Origin"]).unwrap();
+/// assert_eq!(v, "accept-encoding, Origin");
+/// assert!(corsguard::vary_merge([&b"origin"[..]], ["Origin"]).is_none());
+/// ```
+pub fn vary_merge<'v, 't>(
+    existing: impl IntoIterator<Item = &'v [u8]>,
+    tokens: impl IntoIterator<Item = &'t str>,
+) -> Option<HeaderValue> {
+    let lines: Vec<&[u8]> = existing.into_iter().collect();
+    let mut bits = 0u8;
+    for t in tokens {
+        if let Some(i) = VARY_TOKENS.iter().position(|x| x.eq_ignore_ascii_case(t)) {
+            bits |= 1 << i;
+        }
+    }
+    if lines.is_empty() {
+        return VARY_VALUES
+            .get(usize::from(bits))
+            .filter(|s| !s.is_empty())
+            .map(|s| HeaderValue::from_static(s));
+    }
+    merge_vary_values(lines.iter().copied(), bits)
+}
+
+impl Policy {
+    /// Decides a request. Allocation-free on the common paths; logs the decision through
+    /// `tracing` (debug: full trace; info: one line per refused request).
+    ///
+    /// ```
+    /// use corsguard::{Policy, RequestHead, Action};
+    /// let p = Policy::builder().allow_origin("https://a.example").build()?;
+    /// let head = RequestHead::new("GET", "/");
+    /// let d = p.decide(&head);
+    /// assert_eq!(d.action(), Action::Forward);
+    /// assert_eq!(d.vary_tokens().collect::<Vec<_>>(), ["Origin"]);
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn decide(&self, req: &RequestHead<'_>) -> Decision {
+        if tracing::enabled!(target: "corsguard", tracing::Level::DEBUG) {
+            let (d, trace) = self.explain(req);
+            tracing::debug!(target: "corsguard", kind = %d.kind, rule = %trace.rule, verdict = %trace.verdict, "{trace}");
+            log_refusal(req, &d, &trace.reason);
+            return d;
+        }
+        let d = self.decide_with(req, &mut NoTrace);
+        if d.refusal.is_some() && tracing::enabled!(target: "corsguard", tracing::Level::INFO) {
+            let (_, trace) = self.explain(req);
+            log_refusal(req, &d, &trace.reason);
+        }
+        d
+    }
+
+    pub(crate) fn decide_with<T: Tracer>(&self, req: &RequestHead<'_>, t: &mut T) -> Decision {
+        let rule = self.rule_for(req.path, req.host);
+        t.rule(rule);
+        decide_rule(rule, req, t)
+    }
+}
+
+fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &str) {
+    if let Some(r) = d.refusal {
+        tracing::info!(
+            target: "corsguard",
+            origin = %String::from_utf8_lossy(req.origin.unwrap_or_default()),
+            method = req.method,
+            path = req.path,
+            refusal = r.code(),
+            shadow = d.shadow,
+            "CORS request refused: {reason}"
+        );
+    }
+}
+
+fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
+    let Some(c) = &rule.cors else {
+        t.step("rule", Some(true), || "`cors: false`: left to the application".into());
+        return Decision {
+            kind: classify(req),
+            refusal: None,
+            action: Action::PassThrough,
+            rule_index: rule.index,
+            shadow: false,
+            cors_enabled: false,
+            plan: HeaderPlan::default(),
+        };
+    };
+    let mut d = decide_cors(c, req, t);
+    d.rule_index = rule.index;
+    if c.mode == Mode::Shadow {
+        t.step("mode", None, || "shadow mode: decision recorded, response left unchanged".into());
+        d.shadow = true;
+        d.action = Action::PassThrough;
+    }
+    d
+}
+
+fn classify(req: &RequestHead<'_>) -> RequestKind {
+    if req.origin.is_none() {
+        RequestKind::NonCors
+    } else if req.method == "OPTIONS" && req.acrm.is_some() {
+        RequestKind::Preflight
+    } else {
+        RequestKind::Actual
+    }
+}
+
+fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Decision {
+    let constant = c.constant_acao.is_some();
+    let base_vary = if constant { VaryFlags::empty() } else { VaryFlags::ORIGIN };
+    let mut d = Decision {
+        kind: classify(req),
+        refusal: None,
+        action: Action::Forward,
+        rule_index: None,
+        shadow: false,
+        cors_enabled: true,
+        plan: HeaderPlan {
+            vary: base_vary,
+            owns: true,
+            ..HeaderPlan::default()
+        },
+    };
+    t.step("classify", None, || match d.kind {
+        RequestKind::NonCors => "no Origin header: not a CORS request".into(),
+        RequestKind::Preflight => "OPTIONS with Origin and Access-Control-Request-Method: a CORS preflight".into(),
+        RequestKind::Actual if req.method == "OPTIONS" => "OPTIONS without Access-Control-Request-Method: not a preflight, an actual request for the application".into(),
+        _ => format!("{} with Origin: an actual CORS request", req.method),
+    });
+    let Some(origin) = req.origin else {
+        constant_headers(c, &mut d.plan);
+        return d;
+    };
+
+    if c.skip_same_origin && req.origin_lines == 1 && req.is_same_origin(origin) {
+        t.step("same-origin", Some(true), || "Origin equals the request's own origin: not cross-origin, passed through".into());
+        d.kind = RequestKind::SameOrigin;
+        constant_headers(c, &mut d.plan);
+        return d;
+    }
+
+    // --- origin (constant cost for hostile values)
+    let admit = if req.origin_lines > 1 && !c.any_origin {
+        Err(Refusal::MultipleOrigins)
+    } else if origin.len() > crate::origin::MAX_ORIGIN_LEN && !c.any_origin {
+        Err(Refusal::OriginTooLong)
+    } else {
+        match c.origin_allowed(origin) {
+            Some(a) => Ok(a),
+            None if origin == b"null" => Err(Refusal::NullOrigin),
+            None => Err(Refusal::OriginNotAllowed),
+        }
+    };
+    t.origin(c, origin, &admit);
+    let admit = match admit {
+        Ok(a) => a,
+        Err(r) => return refuse(d, c, r, t),
+    };
+    let acao = match &c.constant_acao {
+        Some(v) => v.clone(),
+        None => match (req.origin_value, admit) {
+            (Some(v), _) => v.clone(),
+            (None, _) => match HeaderValue::from_bytes(origin) {
+                Ok(v) => v,
+                Err(_) => return refuse(d, c, Refusal::OriginNotAllowed, t),
+            },
+        },
+    };
+
+    if d.kind == RequestKind::Actual {
+        d.plan.acao = Some(acao);
+        d.plan.acac = c.credentials;
+        d.plan.aceh = c.aceh.clone();
+        return d;
+    }
+
+    // --- preflight
+    if c.passthrough {
+        t.step("preflight", None, || "preflight.passthrough: forwarded to the application, headers added to its answer".into());
+    }
+    let vary_acrm = c.on_reject == OnReject::Forbid || (c.methods_any && c.credentials);
+    let vary_acrh = c.on_reject == OnReject::Forbid || c.headers_any;
+    let vary_acrpn = c.on_reject == OnReject::Forbid || c.private_network;
+    if vary_acrm {
+        d.plan.vary.insert(VaryFlags::ACRM);
+    }
+    if vary_acrh {
+        d.plan.vary.insert(VaryFlags::ACRH);
+    }
+    if vary_acrpn {
+        d.plan.vary.insert(VaryFlags::ACRPN);
+    }
+    d.plan.acao = Some(acao);
+    d.plan.acac = c.credentials;
+    d.plan.acma = c.acma.clone();
+    d.plan.acam = c.acam.clone();
+    d.plan.acah = c.acah.clone();
+    d.action = if c.passthrough { Action::Forward } else { Action::Respond(c.preflight_status) };
+
+    // method: a single token, compared byte-exactly (never upper-cased)
+    let acrm = req.acrm.unwrap_or_default();
+    let method_result = if req.acrm_lines != 1 || !headers::is_token(acrm) {
+        Err(Refusal::InvalidRequestMethod)
+    } else if headers::is_safelisted_method(acrm) || c.methods_any || c.methods.iter().any(|m| m.as_bytes() == acrm) {
+        Ok(())
+    } else {
+        Err(Refusal::MethodNotAllowed)
+    };
+    t.method(c, acrm, &method_result);
+    if method_result.is_ok() && c.methods_any && c.credentials {
+        // `*` is literal under credentials: reflect the validated single token instead.
+        d.plan.acam = req.acrm_value.cloned().or_else(|| HeaderValue::from_bytes(acrm).ok());
+    }
+
+    // headers: bounded, lenient parse
+    let lines = req.request_header_lines();
+    let mut header_result: Result<(), (Refusal, &[u8])> = Ok(());
+    let mut wants_authorization = false;
+    let parse = if req.acrh_lines > MAX_ACRH_LINES {
+        Err(AcrhError::TooManyLines)
+    } else {
+        headers::for_each_acrh_name(lines, |name| {
+            if name.eq_ignore_ascii_case(b"authorization") {
+                wants_authorization = true;
+            }
+            let ok = if c.headers_any {
+                c.credentials || !name.eq_ignore_ascii_case(b"authorization") || c.authorization_listed
+            } else {
+                c.headers.contains(name)
+            };
+            if !ok && header_result.is_ok() {
+                header_result = Err((Refusal::HeaderNotAllowed, name));
+            }
+            true
+        })
+    };
+    if let Err(e) = parse {
+        header_result = Err((Refusal::MalformedRequestHeaders, e.describe().as_bytes()));
+    }
+    t.headers(c, lines, &header_result);
+    let has_acrh = lines.iter().any(|l| !headers::trim_ows(l).is_empty());
+    if c.headers_any && has_acrh && matches!(header_result, Ok(()) | Err((Refusal::HeaderNotAllowed, _))) {
+        if c.credentials || (wants_authorization && !c.authorization_listed) {
+            // Reflect the allowed requested names: `*` is literal under credentials, and
+            // Chromium still lets `*` cover Authorization, which the spec forbids.
+            d.plan.acah = reflect_names(lines, |n| c.credentials || !n.eq_ignore_ascii_case(b"authorization"));
+        }
+    }
+
+    // private network access (legacy PNA preflights)
+    let pna_result = match req.acrpn {
+        Some(v) if headers::trim_ows(v) == b"true" => {
+            if c.private_network {
+                d.plan.acapn = true;
+                Ok(())
+            } else {
+                Err(Refusal::PrivateNetworkNotAllowed)
+            }
+        }
+        _ => Ok(()),
+    };
+    if req.acrpn.is_some() {
+        t.step("private-network", Some(pna_result.is_ok()), || {
+            if pna_result.is_ok() {
+                "Access-Control-Request-Private-Network: true allowed (allow_private_network)".into()
+            } else {
+                "Access-Control-Request-Private-Network: true, but allow_private_network is off".into()
+            }
+        });
+    }
+
+    let refusal = method_result.err().or(header_result.err().map(|(r, _)| r)).or(pna_result.err());
+    if let Some(r) = refusal {
+        d.refusal = Some(r);
+        if c.on_reject == OnReject::Forbid {
+            d.plan = HeaderPlan {
+                vary: d.plan.vary,
+                owns: true,
+                ..HeaderPlan::default()
+            };
+            d.action = Action::Respond(StatusCode::FORBIDDEN);
+        } else if r == Refusal::InvalidRequestMethod && c.methods_any && c.credentials {
+            d.plan.acam = None;
+        }
+        t.refused(r, c.on_reject);
+    }
+    d
+}
+
+/// `Vary` and constant ACAO/ACAC/ACEH on responses that are not (cross-origin) CORS responses.
+fn constant_headers(c: &CorsRule, plan: &mut HeaderPlan) {
+    if let Some(v) = &c.constant_acao {
+        plan.acao = Some(v.clone());
+        plan.acac = c.credentials;
+        plan.aceh = c.aceh.clone();
+    }
+}
+
+fn refuse<T: Tracer>(mut d: Decision, c: &CorsRule, r: Refusal, t: &mut T) -> Decision {
+    d.refusal = Some(r);
+    if d.kind == RequestKind::Preflight {
+        if c.on_reject == OnReject::Forbid {
+            d.plan.vary.insert(VaryFlags::ACRM);
+            d.plan.vary.insert(VaryFlags::ACRH);
+        }
+        d.action = match (c.on_reject, c.passthrough) {
+            (OnReject::Forbid, _) => Action::Respond(StatusCode::FORBIDDEN),
+            (OnReject::Omit, true) => Action::Forward,
+            (OnReject::Omit, false) => Action::Respond(c.preflight_status),
+        };
+    } else if c.on_reject == OnReject::Forbid {
+        d.action = Action::Respond(StatusCode::FORBIDDEN);
+    }
+    if c.on_reject == OnReject::Omit {
+        // A constant ACAO goes on every response of the rule.
+        constant_headers(c, &mut d.plan);
+    }
+    t.refused(r, c.on_reject);
+    d
+}
+
+fn reflect_names(lines: &[&[u8]], keep: impl Fn(&[u8]) -> bool) -> Option<HeaderValue> {
+    let mut out: Vec<u8> = Vec::with_capacity(lines.iter().map(|l| l.len()).sum());
+    let _ = headers::for_each_acrh_name(lines, |n| {
+        if keep(n) {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend(n.iter().map(u8::to_ascii_lowercase));
+        }
+        true
+    });
+    if out.is_empty() {
+        None
+    } else {
+        HeaderValue::from_bytes(&out).ok()
+    }
+}

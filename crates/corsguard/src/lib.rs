@@ -1,0 +1,58 @@
+//! # corsguard
+//!
+//! A CORS policy engine that follows the WHATWG Fetch standard: one policy, written once in
+//! YAML, TOML, environment variables or code, validated with precise diagnostics, and
+//! enforced identically by every adapter (tower/axum, actix-web, the `corsguard serve`
+//! gateway).
+//!
+//! ```
+//! use corsguard::{Action, Policy, RequestHead};
+//!
+//! let policy = Policy::from_yaml_str(r#"
+//! defaults:
+//!   allow_origins: ['https://app.example.com', 'https://*.example.org']
+//!   allow_methods: [GET, PUT]
+//!   allow_headers: [content-type, x-trace-id]
+//!   allow_credentials: true
+//!   max_age: 600
+//! "#)?;
+//!
+//! let origin = http::HeaderValue::from_static("https://app.example.com");
+//! let acrm = http::HeaderValue::from_static("PUT");
+//! let mut head = RequestHead::new("OPTIONS", "/v1/items");
+//! head.push_header(&http::header::ORIGIN, &origin);
+//! head.push_header(&http::header::ACCESS_CONTROL_REQUEST_METHOD, &acrm);
+//!
+//! let decision = policy.decide(&head);
+//! assert_eq!(decision.action(), Action::Respond(http::StatusCode::NO_CONTENT));
+//! let (_, headers) = decision.response_parts().unwrap();
+//! assert_eq!(headers["access-control-allow-origin"], "https://app.example.com");
+//! assert_eq!(headers["access-control-allow-credentials"], "true");
+//! assert_eq!(headers["vary"], "Origin");
+//! # Ok::<(), corsguard::ConfigErrors>(())
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+// pub mod browser; (lands with the browser model)
+mod builder;
+mod config;
+mod decision;
+mod diagnostic;
+mod handle;
+mod headers;
+mod origin;
+mod policy;
+mod trace;
+mod validate;
+
+pub use builder::{PathRule, PolicyBuilder};
+pub use config::Format;
+pub use config::gateway::{GatewaySettings, Limits, Timeouts, TlsSettings, WebSocketSettings, parse_duration};
+pub use config::raw::{Mode, OnReject};
+pub use decision::{Action, Decision, OWNED_HEADERS, Refusal, RequestHead, RequestKind, vary_merge};
+pub use diagnostic::{ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean};
+pub use handle::{PolicyHandle, Versioned};
+pub use origin::MAX_ORIGIN_LEN;
+pub use policy::{Policy, RuleSummary};
+pub use trace::{Fix, Trace, TraceStep};
