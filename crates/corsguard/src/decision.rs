@@ -230,13 +230,19 @@ impl<'a> RequestHead<'a> {
 
     /// `scheme://host[:port]` of the request itself equals `Origin`?
     fn is_same_origin(&self, origin: &[u8]) -> bool {
-        let (Some(scheme), Some(host)) = (self.scheme, self.host) else {
+        let Some(host) = self.host else {
             return false;
         };
-        let Some(rest) = origin
-            .strip_prefix(scheme.as_bytes())
-            .and_then(|r| r.strip_prefix(b"://"))
-        else {
+        // Behind a server that does not tell the scheme (origin-form request targets), an
+        // Origin naming our own host and port over http or https is still us.
+        let (scheme, rest) = match self.scheme {
+            Some(s) => (s, origin.strip_prefix(s.as_bytes()).and_then(|r| r.strip_prefix(b"://"))),
+            None => match origin.strip_prefix(b"https://") {
+                Some(r) => ("https", Some(r)),
+                None => ("http", origin.strip_prefix(b"http://")),
+            },
+        };
+        let Some(rest) = rest else {
             return false;
         };
         let default_port = match scheme {
