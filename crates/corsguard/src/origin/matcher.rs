@@ -194,14 +194,16 @@ impl OriginMatcher {
         let host = origin.host;
         let mut node = self.nodes.first()?;
         let mut end = host.len();
-        loop {
-            let unconsumed = host.get(..end)?;
+        while let Some(unconsumed) = host.get(..end) {
             let start = unconsumed
                 .iter()
                 .rposition(|b| *b == b'.')
                 .map_or(0, |dot| dot + 1);
-            let label = unconsumed.get(start..)?;
-            let Some(child) = node.children.get(label).and_then(|c| self.nodes.get(*c)) else {
+            let Some(child) = unconsumed
+                .get(start..)
+                .and_then(|label| node.children.get(label))
+                .and_then(|c| self.nodes.get(*c))
+            else {
                 break;
             };
             node = child;
@@ -324,6 +326,7 @@ mod tests {
         }
     }
 
+    /// GHSA-vhxv-fg4m-p2w8: entries sharing a suffix must not admit concatenations.
     #[test]
     fn ghsa_vhxv_fg4m_p2w8_no_suffix_sharing_confusion() {
         check(
@@ -363,6 +366,7 @@ mod tests {
         );
     }
 
+    /// jub0bs/cors#12: the nine-pattern set admits exactly what it should.
     #[test]
     fn jub0bs_issue_12_nine_patterns() {
         let entries = [
@@ -401,6 +405,7 @@ mod tests {
         check(&entries, &admitted, &refused);
     }
 
+    /// Look-alike, non-canonical, over-long and non-UTF-8 origins never match.
     #[test]
     fn attack_strings_never_match() {
         let long = format!("https://{}.example.com", "a".repeat(2048));
@@ -447,6 +452,7 @@ mod tests {
         assert_eq!(m.find(b"https://a-b_c.d.example.com"), Some(1));
     }
 
+    /// The length guard comes before the exact lookup.
     #[test]
     fn length_limit_applies_to_exact_entries_too() {
         // A (hypothetical) exact entry longer than the limit is never matched.
@@ -455,6 +461,7 @@ mod tests {
         assert_eq!(m.find(long.as_bytes()), None);
     }
 
+    /// `*` and `null` entries are ignored by `find`.
     #[test]
     fn any_and_null_are_left_to_the_caller() {
         let (_, m) = compile(&["*", "null", "https://a.example"]);
@@ -464,6 +471,7 @@ mod tests {
         assert_eq!(OriginMatcher::new(&[]).find(b"https://a.example"), None);
     }
 
+    /// Default, exact and any-port rules, and strict request-port parsing.
     #[test]
     fn port_rules() {
         check(
@@ -511,6 +519,7 @@ mod tests {
         );
     }
 
+    /// When several entries match, the first one in the list is reported.
     #[test]
     fn smallest_index_wins() {
         check(
@@ -555,6 +564,7 @@ mod tests {
         );
     }
 
+    /// A fully-qualified (trailing-dot) origin is a different origin.
     #[test]
     fn trailing_dot_entries_are_distinct() {
         check(
@@ -569,6 +579,7 @@ mod tests {
         );
     }
 
+    /// Non-http schemes (extensions, custom apps) match like any other.
     #[test]
     fn non_http_schemes() {
         check(
@@ -592,6 +603,7 @@ mod tests {
         );
     }
 
+    /// Regex entries: configuration order, smallest index overall, UTF-8 only.
     #[test]
     fn regex_entries_are_tried_last_and_in_order() {
         let regex = |s: &str| parse_regex_entry(s).0.unwrap();
@@ -709,17 +721,27 @@ mod tests {
     /// A mutation applied to a generated origin.
     #[derive(Debug, Clone)]
     enum Mutation {
+        /// Unchanged.
         None,
+        /// Upper-case scheme.
         UpperScheme,
+        /// One host label in upper case.
         UpperLabel(usize),
+        /// A trailing dot.
         TrailingDot,
+        /// One more label on the left.
         ExtraLabel(&'static str),
+        /// A leading dot (empty label).
         LeadingDot,
+        /// Replace the port text.
         Port(&'static str),
+        /// A trailing slash.
         Slash,
+        /// Remove the leftmost label.
         DropFirstLabel,
     }
 
+    /// Mutations, weighted towards none and port changes.
     fn mutation() -> impl Strategy<Value = Mutation> {
         prop_oneof![
             6 => Just(Mutation::None),
@@ -848,6 +870,7 @@ mod tests {
         }
     }
 
+    /// The property-test generator is not vacuous.
     #[test]
     fn property_generators_hit_matches() {
         // Guard against a vacuous property test: the scenario generator must produce a fair

@@ -1317,6 +1317,7 @@ mod tests {
         format!("`{v}`")
     }
 
+    /// Every parse code, with the corrected value its hint must contain.
     #[test]
     fn every_code_with_its_hint() {
         #[rustfmt::skip]
@@ -1431,6 +1432,7 @@ mod tests {
         }
     }
 
+    /// The length guard runs before anything else; other length limits.
     #[test]
     fn too_long_is_checked_first_and_alone() {
         let long = format!("HTTPS://{}.com/", "a".repeat(400));
@@ -1449,6 +1451,7 @@ mod tests {
         assert_rejected(&long_scheme, "origin-invalid-scheme", None);
     }
 
+    /// Several independent problems are each reported, all hints showing the full fix.
     #[test]
     fn independent_problems_are_all_reported() {
         let cases: &[(&str, &[&str], &str)] = &[
@@ -1515,6 +1518,7 @@ mod tests {
         }
     }
 
+    /// No hint proposes a "corrected" value that is still invalid.
     #[test]
     fn unfixable_problem_suppresses_corrected_value() {
         // Upper case is fixable, the empty label is not: no hint proposes `https://a..b`.
@@ -1536,6 +1540,7 @@ mod tests {
         pattern.unwrap_or_else(|| panic!("{input:?} rejected without problems"))
     }
 
+    /// Accepted entries and the shape and canonical text they parse to.
     #[test]
     fn canonical_forms() {
         for exact in [
@@ -1643,6 +1648,7 @@ mod tests {
         assert!(matches!(accepted("null"), OriginPattern::Null));
     }
 
+    /// `mod.rs`'s helpers on parsed patterns (secure, public suffix, host).
     #[test]
     fn helper_methods_on_parsed_patterns() {
         assert!(accepted("https://a.example").is_secure());
@@ -1666,6 +1672,7 @@ mod tests {
         assert_eq!(accepted("https://[::1]:8443").scheme(), Some("https"));
     }
 
+    /// The WHATWG IPv4 parser and IPv6 serializer.
     #[test]
     fn ipv4_and_ipv6_helpers() {
         let v4 = |s: &str| whatwg_ipv4(s).map(|a| a.to_string());
@@ -1693,6 +1700,7 @@ mod tests {
         assert_eq!(v6("::1.2.3.4"), "::102:304");
     }
 
+    /// Regex entries: accepted, rejected (invalid, unanchored) and warned.
     #[test]
     fn regex_entries() {
         let ok = |src: &str| {

@@ -1,0 +1,13 @@
+//! `corsguard explain` (being written).
+
+use std::process::ExitCode;
+
+/// Arguments of `corsguard explain`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("corsguard explain: not available in this build yet");
+    ExitCode::from(2)
+}

@@ -1,0 +1,13 @@
+//! `corsguard probe` (being written).
+
+use std::process::ExitCode;
+
+/// Arguments of `corsguard probe`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("corsguard probe: not available in this build yet");
+    ExitCode::from(2)
+}
