@@ -163,7 +163,10 @@ impl Status {
     fn matches(&self, s: u16) -> bool {
         match self {
             Status::Exact(e) => *e == s,
-            Status::Class(c) => c.as_bytes().first().is_some_and(|d| u16::from(d - b'0') == s / 100),
+            Status::Class(c) => c
+                .as_bytes()
+                .first()
+                .is_some_and(|d| u16::from(d - b'0') == s / 100),
         }
     }
 }
@@ -237,7 +240,8 @@ pub fn load_tables_from(dir: &Path) -> Vec<Table> {
     files
         .into_iter()
         .map(|f| {
-            let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let text =
+                std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             let mut t: Table =
                 serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             t.file = f;
@@ -273,16 +277,18 @@ pub fn request_headers(case: &Case, self_origin: &str) -> Vec<(String, String)> 
 
 /// The test app, identical behind every runner: answers the status and headers requested by
 /// `x-app-status` / `x-app-header`, adds `x-app-called: 1`, body `app`.
-pub fn app_response<'a>(request_headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> (u16, Vec<(String, String)>) {
+pub fn app_response<'a>(
+    request_headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (u16, Vec<(String, String)>) {
     let mut status = 200;
     let mut headers = vec![(APP_CALLED.to_string(), "1".to_string())];
     for (n, v) in request_headers {
         if n.eq_ignore_ascii_case(APP_STATUS) {
             status = v.trim().parse().unwrap_or(200);
-        } else if n.eq_ignore_ascii_case(APP_HEADER) {
-            if let Some((hn, hv)) = v.split_once(':') {
-                headers.push((hn.trim().to_ascii_lowercase(), hv.trim().to_string()));
-            }
+        } else if n.eq_ignore_ascii_case(APP_HEADER)
+            && let Some((hn, hv)) = v.split_once(':')
+        {
+            headers.push((hn.trim().to_ascii_lowercase(), hv.trim().to_string()));
         }
     }
     (status, headers)
@@ -304,13 +310,24 @@ pub fn check(case: &Case, self_origin: &str, got: &Observed) -> Result<(), Strin
     let mut errs = Vec::new();
     let e = &case.expect;
     if !e.status.matches(got.status) {
-        errs.push(format!("status: expected {:?}, got {}", e.status, got.status));
+        errs.push(format!(
+            "status: expected {:?}, got {}",
+            e.status, got.status
+        ));
     }
     if e.app_called != got.app_called() {
-        errs.push(format!("app_called: expected {}, got {}", e.app_called, got.app_called()));
+        errs.push(format!(
+            "app_called: expected {}, got {}",
+            e.app_called,
+            got.app_called()
+        ));
     }
     for (name, want) in &e.headers {
-        let want: Vec<String> = want.lines().iter().map(|l| substitute(l, self_origin)).collect();
+        let want: Vec<String> = want
+            .lines()
+            .iter()
+            .map(|l| substitute(l, self_origin))
+            .collect();
         let have = got.all(name);
         let ok = if name == "vary" {
             let mut w = vary_tokens(&want.iter().map(String::as_str).collect::<Vec<_>>());
@@ -350,21 +367,38 @@ pub fn check(case: &Case, self_origin: &str, got: &Observed) -> Result<(), Strin
 /// checked.
 pub fn run_all(runner: &str, mut exec: impl FnMut(&Table) -> (String, Vec<Observed>)) -> usize {
     let tables = load_tables();
-    assert!(!tables.is_empty(), "no behaviour tables found in {}", cases_dir().display());
+    assert!(
+        !tables.is_empty(),
+        "no behaviour tables found in {}",
+        cases_dir().display()
+    );
     let mut failures = Vec::new();
     let mut checked = 0;
     for t in &tables {
         let (self_origin, observed) = exec(t);
-        assert_eq!(observed.len(), t.cases.len(), "runner {runner} returned the wrong number of observations for {}", t.name);
+        assert_eq!(
+            observed.len(),
+            t.cases.len(),
+            "runner {runner} returned the wrong number of observations for {}",
+            t.name
+        );
         for (c, o) in t.cases.iter().zip(&observed) {
             let result = check(c, &self_origin, o);
             match (result, c.unsupported.get(runner)) {
                 (Ok(()), _) => checked += 1,
                 (Err(_), Some(_)) => {}
-                (Err(e), None) => failures.push(format!("  {} / {}:\n      {e}\n      observed: {} {:?}", t.name, c.name, o.status, o.headers)),
+                (Err(e), None) => failures.push(format!(
+                    "  {} / {}:\n      {e}\n      observed: {} {:?}",
+                    t.name, c.name, o.status, o.headers
+                )),
             }
         }
     }
-    assert!(failures.is_empty(), "{runner}: {} behaviour rows failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{runner}: {} behaviour rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     checked
 }

@@ -2,7 +2,9 @@
 //! it goes through exactly the same validation (and never panics).
 
 use crate::config::gateway::GatewaySettings;
-use crate::config::raw::{Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule, V};
+use crate::config::raw::{
+    Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule, V,
+};
 use crate::diagnostic::{ConfigErrors, Location, SourceKind};
 use crate::policy::Policy;
 
@@ -10,7 +12,11 @@ fn loc(path: String) -> Location {
     Location::new(SourceKind::Builder, path)
 }
 
-fn list<T>(path: &str, items: impl IntoIterator<Item = T>, f: impl Fn(T) -> String) -> V<Vec<V<String>>> {
+fn list<T>(
+    path: &str,
+    items: impl IntoIterator<Item = T>,
+    f: impl Fn(T) -> String,
+) -> V<Vec<V<String>>> {
     V::new(
         items
             .into_iter()
@@ -28,13 +34,21 @@ macro_rules! option_setters {
         pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
             let path = format!("{}.allow_origins", self.loc_prefix());
             let o = self.opts();
-            let entries = o.allow_origins.get_or_insert_with(|| V::new(Vec::new(), loc(path.clone())));
+            let entries = o
+                .allow_origins
+                .get_or_insert_with(|| V::new(Vec::new(), loc(path.clone())));
             let i = entries.value.len();
-            entries.value.push(V::new(RawOrigin::Text(origin.into()), loc(format!("{path}[{i}]"))));
+            entries.value.push(V::new(
+                RawOrigin::Text(origin.into()),
+                loc(format!("{path}[{i}]")),
+            ));
             self
         }
         /// Adds several allow-list entries.
-        pub fn allow_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
+        pub fn allow_origins<S: Into<String>>(
+            mut self,
+            origins: impl IntoIterator<Item = S>,
+        ) -> Self {
             for o in origins {
                 self = self.allow_origin(o);
             }
@@ -44,25 +58,39 @@ macro_rules! option_setters {
         pub fn allow_origin_regex(mut self, regex: impl Into<String>) -> Self {
             let path = format!("{}.allow_origins", self.loc_prefix());
             let o = self.opts();
-            let entries = o.allow_origins.get_or_insert_with(|| V::new(Vec::new(), loc(path.clone())));
+            let entries = o
+                .allow_origins
+                .get_or_insert_with(|| V::new(Vec::new(), loc(path.clone())));
             let i = entries.value.len();
-            entries.value.push(V::new(RawOrigin::Regex(regex.into()), loc(format!("{path}[{i}].regex"))));
+            entries.value.push(V::new(
+                RawOrigin::Regex(regex.into()),
+                loc(format!("{path}[{i}].regex")),
+            ));
             self
         }
         /// Sets the allowed methods (`*` = any).
-        pub fn allow_methods<S: Into<String>>(mut self, methods: impl IntoIterator<Item = S>) -> Self {
+        pub fn allow_methods<S: Into<String>>(
+            mut self,
+            methods: impl IntoIterator<Item = S>,
+        ) -> Self {
             let p = format!("{}.allow_methods", self.loc_prefix());
             self.opts().allow_methods = Some(list(&p, methods, Into::into));
             self
         }
         /// Sets the allowed request headers (`*` = any but Authorization).
-        pub fn allow_headers<S: Into<String>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        pub fn allow_headers<S: Into<String>>(
+            mut self,
+            headers: impl IntoIterator<Item = S>,
+        ) -> Self {
             let p = format!("{}.allow_headers", self.loc_prefix());
             self.opts().allow_headers = Some(list(&p, headers, Into::into));
             self
         }
         /// Sets the exposed response headers (`*` = all, without credentials only).
-        pub fn expose_headers<S: Into<String>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        pub fn expose_headers<S: Into<String>>(
+            mut self,
+            headers: impl IntoIterator<Item = S>,
+        ) -> Self {
             let p = format!("{}.expose_headers", self.loc_prefix());
             self.opts().expose_headers = Some(list(&p, headers, Into::into));
             self
@@ -129,13 +157,19 @@ macro_rules! option_setters {
         }
         /// Accepts non-https, non-loopback origins together with credentials (dangerous).
         pub fn allow_insecure_origins_with_credentials(mut self, yes: bool) -> Self {
-            let p = format!("{}.allow_insecure_origins_with_credentials", self.loc_prefix());
+            let p = format!(
+                "{}.allow_insecure_origins_with_credentials",
+                self.loc_prefix()
+            );
             self.opts().allow_insecure_origins_with_credentials = Some(V::new(yes, loc(p)));
             self
         }
         /// Accepts `*.<public suffix>` patterns together with credentials (dangerous).
         pub fn allow_public_suffix_wildcards_with_credentials(mut self, yes: bool) -> Self {
-            let p = format!("{}.allow_public_suffix_wildcards_with_credentials", self.loc_prefix());
+            let p = format!(
+                "{}.allow_public_suffix_wildcards_with_credentials",
+                self.loc_prefix()
+            );
             self.opts().allow_public_suffix_wildcards_with_credentials = Some(V::new(yes, loc(p)));
             self
         }
@@ -272,7 +306,9 @@ impl PathRule {
             matcher: V::new(self.matcher, loc(format!("{p}.path"))),
             hosts: self.hosts.map(|h| list(&format!("{p}.hosts"), h, |s| s)),
             cors: self.cors.map(|c| V::new(c, loc(format!("{p}.cors")))),
-            upstream: self.upstream.map(|u| V::new(u, loc(format!("{p}.upstream")))),
+            upstream: self
+                .upstream
+                .map(|u| V::new(u, loc(format!("{p}.upstream")))),
             options,
             loc: loc(p),
         }
@@ -288,9 +324,20 @@ fn rekey(o: &mut RawOptions, from: &str, to: &str) {
     macro_rules! scalar {
         ($($f:ident),*) => { $( if let Some(v) = &mut o.$f { fix(&mut v.loc, from, to); } )* };
     }
-    scalar!(allow_credentials, max_age, allow_private_network, allow_null_origin, skip_same_origin,
-        forced_allow_origin, preflight_status, preflight_passthrough, on_reject, mode,
-        allow_insecure_origins_with_credentials, allow_public_suffix_wildcards_with_credentials);
+    scalar!(
+        allow_credentials,
+        max_age,
+        allow_private_network,
+        allow_null_origin,
+        skip_same_origin,
+        forced_allow_origin,
+        preflight_status,
+        preflight_passthrough,
+        on_reject,
+        mode,
+        allow_insecure_origins_with_credentials,
+        allow_public_suffix_wildcards_with_credentials
+    );
     macro_rules! lists {
         ($($f:ident),*) => { $( if let Some(v) = &mut o.$f { fix(&mut v.loc, from, to); for x in &mut v.value { fix(&mut x.loc, from, to); } } )* };
     }

@@ -1,13 +1,13 @@
 //! Classify a request (`#cors-request`, `#cors-preflight-request`), decide it against the
 //! matching rule, and render the decision into response headers.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::raw::{Mode, OnReject};
 use crate::headers::{self, AcrhError};
 use crate::policy::{CorsRule, Policy, Rule};
-use crate::trace::{Tracer, NoTrace};
+use crate::trace::{NoTrace, Tracer};
 
 /// Maximum `Access-Control-Request-Headers` lines kept by [`RequestHead`].
 const MAX_ACRH_LINES: usize = headers::limits::MAX_LINES;
@@ -174,7 +174,11 @@ impl<'a> RequestHead<'a> {
     /// let h = http::HeaderMap::new();
     /// assert_eq!(corsguard::RequestHead::from_components(&m, &u, &h).path(), "/p");
     /// ```
-    pub fn from_components(method: &'a http::Method, uri: &'a http::Uri, headers: &'a HeaderMap) -> Self {
+    pub fn from_components(
+        method: &'a http::Method,
+        uri: &'a http::Uri,
+        headers: &'a HeaderMap,
+    ) -> Self {
         let host = uri
             .authority()
             .map(|a| a.as_str())
@@ -225,7 +229,9 @@ impl<'a> RequestHead<'a> {
     }
     /// The `Access-Control-Request-Headers` lines (at most 16 kept).
     pub fn request_header_lines(&self) -> &[&'a [u8]] {
-        self.acrh.get(..self.acrh_lines.min(MAX_ACRH_LINES)).unwrap_or(&[])
+        self.acrh
+            .get(..self.acrh_lines.min(MAX_ACRH_LINES))
+            .unwrap_or(&[])
     }
 
     /// `scheme://host[:port]` of the request itself equals `Origin`?
@@ -236,7 +242,12 @@ impl<'a> RequestHead<'a> {
         // Behind a server that does not tell the scheme (origin-form request targets), an
         // Origin naming our own host and port over http or https is still us.
         let (scheme, rest) = match self.scheme {
-            Some(s) => (s, origin.strip_prefix(s.as_bytes()).and_then(|r| r.strip_prefix(b"://"))),
+            Some(s) => (
+                s,
+                origin
+                    .strip_prefix(s.as_bytes())
+                    .and_then(|r| r.strip_prefix(b"://")),
+            ),
             None => match origin.strip_prefix(b"https://") {
                 Some(r) => ("https", Some(r)),
                 None => ("http", origin.strip_prefix(b"http://")),
@@ -336,7 +347,10 @@ impl Refusal {
     pub fn is_origin(&self) -> bool {
         matches!(
             self,
-            Refusal::OriginNotAllowed | Refusal::NullOrigin | Refusal::OriginTooLong | Refusal::MultipleOrigins
+            Refusal::OriginNotAllowed
+                | Refusal::NullOrigin
+                | Refusal::OriginTooLong
+                | Refusal::MultipleOrigins
         )
     }
 }
@@ -475,7 +489,9 @@ impl Decision {
 
     /// `true` for an allowed preflight or actual request.
     pub fn is_allowed(&self) -> bool {
-        self.refusal.is_none() && matches!(self.kind, RequestKind::Preflight | RequestKind::Actual) && self.cors_enabled
+        self.refusal.is_none()
+            && matches!(self.kind, RequestKind::Preflight | RequestKind::Actual)
+            && self.cors_enabled
     }
 
     /// `true` if the matching rule is in shadow mode (nothing is enforced).
@@ -499,11 +515,17 @@ impl Decision {
         let on = self.action != Action::PassThrough;
         [
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, p.acao.as_ref()),
-            (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, p.acac.then_some(&TRUE)),
+            (
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                p.acac.then_some(&TRUE),
+            ),
             (header::ACCESS_CONTROL_ALLOW_METHODS, p.acam.as_ref()),
             (header::ACCESS_CONTROL_ALLOW_HEADERS, p.acah.as_ref()),
             (header::ACCESS_CONTROL_MAX_AGE, p.acma.as_ref()),
-            (HeaderName::from_static("access-control-allow-private-network"), p.acapn.then_some(&TRUE)),
+            (
+                HeaderName::from_static("access-control-allow-private-network"),
+                p.acapn.then_some(&TRUE),
+            ),
             (header::ACCESS_CONTROL_EXPOSE_HEADERS, p.aceh.as_ref()),
         ]
         .into_iter()
@@ -512,7 +534,11 @@ impl Decision {
 
     /// The `Vary` tokens this response needs (merged into any existing `Vary`).
     pub fn vary_tokens(&self) -> impl Iterator<Item = &'static str> {
-        let bits = if self.action == Action::PassThrough { 0 } else { self.plan.vary.bits() };
+        let bits = if self.action == Action::PassThrough {
+            0
+        } else {
+            self.plan.vary.bits()
+        };
         VARY_TOKENS
             .iter()
             .enumerate()
@@ -605,7 +631,10 @@ pub(crate) fn merge_vary(headers: &mut HeaderMap, flags: VaryFlags) {
 /// Merges `Vary` lines with the tokens in `bits`; `None` when nothing needs to change.
 ///
 /// Framework adapters with their own header types use this through [`vary_merge`].
-pub(crate) fn merge_vary_values<'v>(existing: impl Iterator<Item = &'v [u8]> + Clone, bits: u8) -> Option<HeaderValue> {
+pub(crate) fn merge_vary_values<'v>(
+    existing: impl Iterator<Item = &'v [u8]> + Clone,
+    bits: u8,
+) -> Option<HeaderValue> {
     let has = |tok: &str| {
         existing.clone().any(|line| {
             line.split(|&b| b == b',')
@@ -725,7 +754,9 @@ fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &str) {
 
 fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
     let Some(c) = &rule.cors else {
-        t.step("rule", Some(true), || "`cors: false`: left to the application".into());
+        t.step("rule", Some(true), || {
+            "`cors: false`: left to the application".into()
+        });
         return Decision {
             kind: classify(req),
             refusal: None,
@@ -739,7 +770,9 @@ fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Deci
     let mut d = decide_cors(c, req, t);
     d.rule_index = rule.index;
     if c.mode == Mode::Shadow {
-        t.step("mode", None, || "shadow mode: decision recorded, response left unchanged".into());
+        t.step("mode", None, || {
+            "shadow mode: decision recorded, response left unchanged".into()
+        });
         d.shadow = true;
         d.action = Action::PassThrough;
     }
@@ -758,7 +791,11 @@ fn classify(req: &RequestHead<'_>) -> RequestKind {
 
 fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Decision {
     let constant = c.constant_acao.is_some();
-    let base_vary = if constant { VaryFlags::empty() } else { VaryFlags::ORIGIN };
+    let base_vary = if constant {
+        VaryFlags::empty()
+    } else {
+        VaryFlags::ORIGIN
+    };
     let mut d = Decision {
         kind: classify(req),
         refusal: None,
@@ -784,7 +821,9 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     };
 
     if c.skip_same_origin && req.origin_lines == 1 && req.is_same_origin(origin) {
-        t.step("same-origin", Some(true), || "Origin equals the request's own origin: not cross-origin, passed through".into());
+        t.step("same-origin", Some(true), || {
+            "Origin equals the request's own origin: not cross-origin, passed through".into()
+        });
         d.kind = RequestKind::SameOrigin;
         constant_headers(c, &mut d.plan);
         return d;
@@ -827,7 +866,10 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
 
     // --- preflight
     if c.passthrough {
-        t.step("preflight", None, || "preflight.passthrough: forwarded to the application, headers added to its answer".into());
+        t.step("preflight", None, || {
+            "preflight.passthrough: forwarded to the application, headers added to its answer"
+                .into()
+        });
     }
     let vary_acrm = c.on_reject == OnReject::Forbid || (c.methods_any && c.credentials);
     let vary_acrh = c.on_reject == OnReject::Forbid || c.headers_any;
@@ -846,13 +888,20 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     d.plan.acma = c.acma.clone();
     d.plan.acam = c.acam.clone();
     d.plan.acah = c.acah.clone();
-    d.action = if c.passthrough { Action::Forward } else { Action::Respond(c.preflight_status) };
+    d.action = if c.passthrough {
+        Action::Forward
+    } else {
+        Action::Respond(c.preflight_status)
+    };
 
     // method: a single token, compared byte-exactly (never upper-cased)
     let acrm = req.acrm.unwrap_or_default();
     let method_result = if req.acrm_lines != 1 || !headers::is_token(acrm) {
         Err(Refusal::InvalidRequestMethod)
-    } else if headers::is_safelisted_method(acrm) || c.methods_any || c.methods.iter().any(|m| m.as_bytes() == acrm) {
+    } else if headers::is_safelisted_method(acrm)
+        || c.methods_any
+        || c.methods.iter().any(|m| m.as_bytes() == acrm)
+    {
         Ok(())
     } else {
         Err(Refusal::MethodNotAllowed)
@@ -860,7 +909,10 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     t.method(c, acrm, &method_result);
     if method_result.is_ok() && c.methods_any && c.credentials {
         // `*` is literal under credentials: reflect the validated single token instead.
-        d.plan.acam = req.acrm_value.cloned().or_else(|| HeaderValue::from_bytes(acrm).ok());
+        d.plan.acam = req
+            .acrm_value
+            .cloned()
+            .or_else(|| HeaderValue::from_bytes(acrm).ok());
     }
 
     // headers: bounded, lenient parse
@@ -875,7 +927,9 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
                 wants_authorization = true;
             }
             let ok = if c.headers_any {
-                c.credentials || !name.eq_ignore_ascii_case(b"authorization") || c.authorization_listed
+                c.credentials
+                    || !name.eq_ignore_ascii_case(b"authorization")
+                    || c.authorization_listed
             } else {
                 c.headers.contains(name)
             };
@@ -890,12 +944,16 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     }
     t.headers(c, lines, &header_result);
     let has_acrh = lines.iter().any(|l| !headers::trim_ows(l).is_empty());
-    if c.headers_any && has_acrh && matches!(header_result, Ok(()) | Err((Refusal::HeaderNotAllowed, _))) {
-        if c.credentials || (wants_authorization && !c.authorization_listed) {
-            // Reflect the allowed requested names: `*` is literal under credentials, and
-            // Chromium still lets `*` cover Authorization, which the spec forbids.
-            d.plan.acah = reflect_names(lines, |n| c.credentials || !n.eq_ignore_ascii_case(b"authorization"));
-        }
+    if c.headers_any
+        && has_acrh
+        && matches!(header_result, Ok(()) | Err((Refusal::HeaderNotAllowed, _)))
+        && (c.credentials || (wants_authorization && !c.authorization_listed))
+    {
+        // Reflect the allowed requested names: `*` is literal under credentials, and
+        // Chromium still lets `*` cover Authorization, which the spec forbids.
+        d.plan.acah = reflect_names(lines, |n| {
+            c.credentials || !n.eq_ignore_ascii_case(b"authorization")
+        });
     }
 
     // private network access (legacy PNA preflights)
@@ -913,14 +971,19 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     if req.acrpn.is_some() {
         t.step("private-network", Some(pna_result.is_ok()), || {
             if pna_result.is_ok() {
-                "Access-Control-Request-Private-Network: true allowed (allow_private_network)".into()
+                "Access-Control-Request-Private-Network: true allowed (allow_private_network)"
+                    .into()
             } else {
-                "Access-Control-Request-Private-Network: true, but allow_private_network is off".into()
+                "Access-Control-Request-Private-Network: true, but allow_private_network is off"
+                    .into()
             }
         });
     }
 
-    let refusal = method_result.err().or(header_result.err().map(|(r, _)| r)).or(pna_result.err());
+    let refusal = method_result
+        .err()
+        .or(header_result.err().map(|(r, _)| r))
+        .or(pna_result.err());
     if let Some(r) = refusal {
         d.refusal = Some(r);
         if c.on_reject == OnReject::Forbid {

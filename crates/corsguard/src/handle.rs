@@ -76,12 +76,17 @@ impl PolicyHandle {
     /// Replaces the policy atomically; returns the new version.
     pub fn replace(&self, policy: Policy) -> u64 {
         let version = self.inner.next_version.fetch_add(1, Ordering::Relaxed);
-        self.inner.current.store(Arc::new(Versioned { policy, version }));
+        self.inner
+            .current
+            .store(Arc::new(Versioned { policy, version }));
         version
     }
 
     /// Runs `load`; on success swaps the result in, on failure keeps the running policy.
-    pub fn reload_with(&self, load: impl FnOnce() -> Result<Policy, ConfigErrors>) -> Result<u64, ConfigErrors> {
+    pub fn reload_with(
+        &self,
+        load: impl FnOnce() -> Result<Policy, ConfigErrors>,
+    ) -> Result<u64, ConfigErrors> {
         let p = load()?;
         Ok(self.replace(p))
     }

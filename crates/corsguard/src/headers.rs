@@ -6,7 +6,20 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
-            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
         )
 }
 
@@ -73,7 +86,13 @@ pub(crate) fn is_cors_response_header(lower: &str) -> bool {
 pub(crate) fn is_safelisted_response_header(lower: &str) -> bool {
     matches!(
         lower,
-        "cache-control" | "content-language" | "content-length" | "content-type" | "expires" | "last-modified" | "pragma"
+        "cache-control"
+            | "content-language"
+            | "content-length"
+            | "content-type"
+            | "expires"
+            | "last-modified"
+            | "pragma"
     )
 }
 
@@ -105,9 +124,13 @@ impl AcrhError {
         match self {
             AcrhError::TooManyLines => "more than 16 Access-Control-Request-Headers lines",
             AcrhError::TooLong => "Access-Control-Request-Headers longer than 4096 bytes",
-            AcrhError::TooManyEmpty => "more than 16 empty elements in Access-Control-Request-Headers",
+            AcrhError::TooManyEmpty => {
+                "more than 16 empty elements in Access-Control-Request-Headers"
+            }
             AcrhError::TooManyNames => "more than 64 names in Access-Control-Request-Headers",
-            AcrhError::NotAToken(..) => "an Access-Control-Request-Headers element is not a header name",
+            AcrhError::NotAToken(..) => {
+                "an Access-Control-Request-Headers element is not a header name"
+            }
         }
     }
 }
@@ -144,7 +167,11 @@ pub(crate) fn for_each_acrh_name<'a>(
                 continue;
             }
             if !is_token(trimmed) {
-                return Err(AcrhError::NotAToken(li, piece_start, piece_start + piece.len()));
+                return Err(AcrhError::NotAToken(
+                    li,
+                    piece_start,
+                    piece_start + piece.len(),
+                ));
             }
             names += 1;
             if names > limits::MAX_NAMES {
@@ -160,8 +187,14 @@ pub(crate) fn for_each_acrh_name<'a>(
 
 /// Strips spaces and tabs at both ends.
 pub(crate) fn trim_ows(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
-    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
     s.get(start..end).unwrap_or(&[])
 }
 
@@ -222,9 +255,15 @@ mod tests {
 
     #[test]
     fn acrh_is_parsed_leniently() {
-        assert_eq!(names(&[b"x-bar,x-baz,x-foo"]).unwrap(), ["x-bar", "x-baz", "x-foo"]);
+        assert_eq!(
+            names(&[b"x-bar,x-baz,x-foo"]).unwrap(),
+            ["x-bar", "x-baz", "x-foo"]
+        );
         assert_eq!(names(&[b" x-bar , x-baz ,"]).unwrap(), ["x-bar", "x-baz"]);
-        assert_eq!(names(&[b"x-bar", b"x-baz,x-foo"]).unwrap(), ["x-bar", "x-baz", "x-foo"]);
+        assert_eq!(
+            names(&[b"x-bar", b"x-baz,x-foo"]).unwrap(),
+            ["x-bar", "x-baz", "x-foo"]
+        );
         assert_eq!(names(&[b"\t, , "]).unwrap(), Vec::<String>::new());
         assert!(names(&[b""]).unwrap().is_empty());
     }

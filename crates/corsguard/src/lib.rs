@@ -32,7 +32,10 @@
 //! # Ok::<(), corsguard::ConfigErrors>(())
 //! ```
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 // pub mod browser; (lands with the browser model)
 mod builder;
@@ -48,10 +51,16 @@ mod validate;
 
 pub use builder::{PathRule, PolicyBuilder};
 pub use config::Format;
-pub use config::gateway::{GatewaySettings, Limits, Timeouts, TlsSettings, WebSocketSettings, parse_duration};
+pub use config::gateway::{
+    GatewaySettings, Limits, Timeouts, TlsSettings, WebSocketSettings, parse_duration,
+};
 pub use config::raw::{Mode, OnReject};
-pub use decision::{Action, Decision, OWNED_HEADERS, Refusal, RequestHead, RequestKind, vary_merge};
-pub use diagnostic::{ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean};
+pub use decision::{
+    Action, Decision, OWNED_HEADERS, Refusal, RequestHead, RequestKind, vary_merge,
+};
+pub use diagnostic::{
+    ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean,
+};
 pub use handle::{PolicyHandle, Versioned};
 pub use origin::MAX_ORIGIN_LEN;
 pub use policy::{Policy, RuleSummary};

@@ -113,7 +113,8 @@ impl HostMatcher {
             HostMatcher::Exact(e) => h.eq_ignore_ascii_case(e),
             HostMatcher::Subdomains(base) => {
                 h.len() > base.len() + 1
-                    && h.get(h.len() - base.len()..).is_some_and(|s| s.eq_ignore_ascii_case(base))
+                    && h.get(h.len() - base.len()..)
+                        .is_some_and(|s| s.eq_ignore_ascii_case(base))
                     && h.as_bytes().get(h.len() - base.len() - 1) == Some(&b'.')
             }
         }
@@ -331,7 +332,8 @@ impl Policy {
             .iter()
             .find(|r| {
                 r.matcher.matches(path)
-                    && (r.hosts.is_empty() || host.is_some_and(|h| r.hosts.iter().any(|m| m.matches(h))))
+                    && (r.hosts.is_empty()
+                        || host.is_some_and(|h| r.hosts.iter().any(|m| m.matches(h))))
             })
             .unwrap_or(&self.inner.defaults)
     }
@@ -426,9 +428,17 @@ impl RuleSummary {
                 })
                 .collect(),
             cors: c.is_some(),
-            allow_origins: c.map(|c| c.origins.iter().map(OriginPattern::canonical).collect()).unwrap_or_default(),
+            allow_origins: c
+                .map(|c| c.origins.iter().map(OriginPattern::canonical).collect())
+                .unwrap_or_default(),
             allow_methods: c
-                .map(|c| if c.methods_any { vec!["*".into()] } else { c.methods.clone() })
+                .map(|c| {
+                    if c.methods_any {
+                        vec!["*".into()]
+                    } else {
+                        c.methods.clone()
+                    }
+                })
                 .unwrap_or_default(),
             allow_headers: c
                 .map(|c| {
@@ -459,12 +469,22 @@ impl RuleSummary {
 }
 
 /// Makes an error diagnostic for loader failures (I/O, unknown extension).
-pub(crate) fn load_error(path: &str, code: &'static str, message: String, hint: Option<String>) -> ConfigErrors {
+pub(crate) fn load_error(
+    path: &str,
+    code: &'static str,
+    message: String,
+    hint: Option<String>,
+) -> ConfigErrors {
     ConfigErrors::single(Diagnostic {
         severity: Severity::Error,
         code,
         message,
         hint,
-        location: Location::new(SourceKind::Text { name: path.to_owned() }, ""),
+        location: Location::new(
+            SourceKind::Text {
+                name: path.to_owned(),
+            },
+            "",
+        ),
     })
 }

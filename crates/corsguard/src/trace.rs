@@ -13,7 +13,13 @@ use crate::policy::{CorsRule, OriginAdmit, Policy, Rule};
 /// Receives the facts of a decision as it is taken.
 pub(crate) trait Tracer {
     fn rule(&mut self, _rule: &Rule) {}
-    fn step(&mut self, _check: &'static str, _passed: Option<bool>, _detail: impl FnOnce() -> String) {}
+    fn step(
+        &mut self,
+        _check: &'static str,
+        _passed: Option<bool>,
+        _detail: impl FnOnce() -> String,
+    ) {
+    }
     fn origin(&mut self, _c: &CorsRule, _origin: &[u8], _r: &Result<OriginAdmit, Refusal>) {}
     fn method(&mut self, _c: &CorsRule, _m: &[u8], _r: &Result<(), Refusal>) {}
     fn headers(&mut self, _c: &CorsRule, _lines: &[&[u8]], _r: &Result<(), (Refusal, &[u8])>) {}
@@ -201,11 +207,26 @@ impl Tracer for TraceBuilder {
                 ),
             ),
             Err(Refusal::MultipleOrigins) => (false, "several Origin header lines: refused".into()),
-            Err(Refusal::OriginTooLong) => (false, format!("Origin is {} bytes, over the 326-byte limit: refused", origin.len())),
-            Err(Refusal::NullOrigin) => (false, "`null` is refused unless allow_null_origin is set".into()),
+            Err(Refusal::OriginTooLong) => (
+                false,
+                format!(
+                    "Origin is {} bytes, over the 326-byte limit: refused",
+                    origin.len()
+                ),
+            ),
+            Err(Refusal::NullOrigin) => (
+                false,
+                "`null` is refused unless allow_null_origin is set".into(),
+            ),
             Err(_) => {
                 let near = near_miss(c, &o);
-                (false, format!("`{o}` matches none of the {} entries of {where_}{near}", c.origins.len()))
+                (
+                    false,
+                    format!(
+                        "`{o}` matches none of the {} entries of {where_}{near}",
+                        c.origins.len()
+                    ),
+                )
             }
         };
         if let Err(refusal) = r {
@@ -226,10 +247,18 @@ impl Tracer for TraceBuilder {
             c.methods.join(", ")
         };
         let (ok, detail) = match r {
-            Ok(()) if matches!(m.as_str(), "GET" | "HEAD" | "POST") => (true, format!("`{m}` is a CORS-safelisted method")),
+            Ok(()) if matches!(m.as_str(), "GET" | "HEAD" | "POST") => {
+                (true, format!("`{m}` is a CORS-safelisted method"))
+            }
             Ok(()) => (true, format!("`{m}` allowed by allow_methods [{listed}]")),
-            Err(Refusal::InvalidRequestMethod) => (false, format!("Access-Control-Request-Method `{m}` is not a single method token")),
-            Err(_) => (false, format!("`{m}` is not in allow_methods [{listed}] (methods are case-sensitive)")),
+            Err(Refusal::InvalidRequestMethod) => (
+                false,
+                format!("Access-Control-Request-Method `{m}` is not a single method token"),
+            ),
+            Err(_) => (
+                false,
+                format!("`{m}` is not in allow_methods [{listed}] (methods are case-sensitive)"),
+            ),
         };
         if let Err(refusal) = r {
             self.reason = Some(format!("method `{m}` is not allowed"));
@@ -257,8 +286,16 @@ impl Tracer for TraceBuilder {
             v.join(", ")
         };
         let (ok, detail) = match r {
-            Ok(()) if requested.iter().all(|l| l.trim().is_empty()) => (true, "no Access-Control-Request-Headers".into()),
-            Ok(()) => (true, format!("[{}] allowed by allow_headers [{listed}]", requested.join(" | "))),
+            Ok(()) if requested.iter().all(|l| l.trim().is_empty()) => {
+                (true, "no Access-Control-Request-Headers".into())
+            }
+            Ok(()) => (
+                true,
+                format!(
+                    "[{}] allowed by allow_headers [{listed}]",
+                    requested.join(" | ")
+                ),
+            ),
             Err((Refusal::HeaderNotAllowed, name)) => {
                 let n = lossy(name).to_ascii_lowercase();
                 let why = if n == "authorization" && c.headers_any {
@@ -283,14 +320,18 @@ impl Tracer for TraceBuilder {
 
     fn refused(&mut self, r: Refusal, mode: OnReject) {
         if r == Refusal::PrivateNetworkNotAllowed {
-            self.reason = Some("private network access was requested and allow_private_network is off".into());
+            self.reason = Some(
+                "private network access was requested and allow_private_network is off".into(),
+            );
             self.fix = Some(Fix {
                 change: format!("set {}.allow_private_network: true", self.rule),
                 warning: None,
             });
         }
         let what = match mode {
-            OnReject::Omit => "on_reject: omit → no CORS headers for the refused item; the browser will block",
+            OnReject::Omit => {
+                "on_reject: omit → no CORS headers for the refused item; the browser will block"
+            }
             OnReject::Forbid => "on_reject: forbid → 403 without CORS headers",
         };
         self.push("reject", None, what.into());
@@ -315,10 +356,11 @@ fn near_miss(c: &CorsRule, o: &str) -> String {
         if canon == trimmed && o != canon {
             return format!(" (close to `{canon}`: the browser's Origin must match byte for byte)");
         }
-        if let (Some(a), Some(b)) = (canon.split_once("://"), trimmed.split_once("://")) {
-            if a.1 == b.1 && a.0 != b.0 {
-                return format!(" (`{canon}` differs only in scheme)");
-            }
+        if let (Some(a), Some(b)) = (canon.split_once("://"), trimmed.split_once("://"))
+            && a.1 == b.1
+            && a.0 != b.0
+        {
+            return format!(" (`{canon}` differs only in scheme)");
         }
     }
     String::new()
@@ -403,8 +445,12 @@ impl Policy {
         let action = match d.action {
             Action::Respond(s) if d.shadow => format!("shadow: would respond {}", s.as_u16()),
             Action::Respond(s) => format!("respond {} without calling the application", s.as_u16()),
-            Action::Forward => "call the application, then add these headers to its response".into(),
-            Action::PassThrough if d.shadow => "shadow mode: call the application and change nothing".into(),
+            Action::Forward => {
+                "call the application, then add these headers to its response".into()
+            }
+            Action::PassThrough if d.shadow => {
+                "shadow mode: call the application and change nothing".into()
+            }
             Action::PassThrough => "call the application and change nothing".into(),
         };
         let trace = Trace {

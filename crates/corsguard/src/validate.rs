@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use http::{HeaderValue, StatusCode};
 
-use crate::config::raw::{Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule};
+use crate::config::raw::{
+    Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule,
+};
 use crate::diagnostic::{ConfigErrors, Diagnostic, Location, Severity};
 use crate::headers::{self, NameSet};
 use crate::origin::{self, OriginMatcher, OriginPattern, PatternProblem};
@@ -36,7 +38,14 @@ impl Diags {
         }
     }
 
-    fn add(&mut self, severity: Severity, code: &'static str, loc: &Location, message: String, hint: Option<String>) {
+    fn add(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        loc: &Location,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.push(Diagnostic {
             severity,
             code,
@@ -46,11 +55,23 @@ impl Diags {
         });
     }
 
-    pub(crate) fn error(&mut self, code: &'static str, loc: &Location, message: String, hint: Option<String>) {
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        loc: &Location,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.add(Severity::Error, code, loc, message, hint);
     }
 
-    pub(crate) fn warn(&mut self, code: &'static str, loc: &Location, message: String, hint: Option<String>) {
+    pub(crate) fn warn(
+        &mut self,
+        code: &'static str,
+        loc: &Location,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.add(Severity::Warning, code, loc, message, hint);
     }
 
@@ -73,7 +94,11 @@ fn hv(s: &str) -> Option<HeaderValue> {
 }
 
 /// Compiles a raw configuration (plus diagnostics from reading it) into a policy.
-pub(crate) fn compile(raw: RawConfig, diags: Vec<Diagnostic>, text: Option<Arc<str>>) -> Result<Policy, ConfigErrors> {
+pub(crate) fn compile(
+    raw: RawConfig,
+    diags: Vec<Diagnostic>,
+    text: Option<Arc<str>>,
+) -> Result<Policy, ConfigErrors> {
     let mut d = Diags::new(diags);
     let defaults_cors = compile_options(&raw.defaults, "defaults", &mut d);
     let defaults = Rule {
@@ -92,9 +117,11 @@ pub(crate) fn compile(raw: RawConfig, diags: Vec<Diagnostic>, text: Option<Arc<s
     }
     check_unreachable(&raw.paths, &mut d);
 
-    let anything_allowed = std::iter::once(&defaults)
-        .chain(rules.iter())
-        .any(|r| r.cors.as_ref().is_none_or(|c| c.any_origin || c.allow_null || !c.origins.is_empty() || c.constant_acao.is_some()));
+    let anything_allowed = std::iter::once(&defaults).chain(rules.iter()).any(|r| {
+        r.cors.as_ref().is_none_or(|c| {
+            c.any_origin || c.allow_null || !c.origins.is_empty() || c.constant_acao.is_some()
+        })
+    });
     if !anything_allowed && !d.has_errors() {
         let loc = raw
             .defaults
@@ -148,7 +175,12 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
         RawPathMatcher::Glob(g) => match glob_regex(g) {
             Ok(re) => PathMatcher::Glob(g.clone(), re),
             Err(e) => {
-                d.error("path-glob-invalid", &r.matcher.loc, format!("invalid glob `{g}`: {e}"), None);
+                d.error(
+                    "path-glob-invalid",
+                    &r.matcher.loc,
+                    format!("invalid glob `{g}`: {e}"),
+                    None,
+                );
                 return None;
             }
         },
@@ -164,7 +196,12 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
             match regex::RegexBuilder::new(s).size_limit(1 << 20).build() {
                 Ok(re) => PathMatcher::Regex(re),
                 Err(e) => {
-                    d.error("path-regex-invalid", &r.matcher.loc, format!("invalid path regex: {e}"), None);
+                    d.error(
+                        "path-regex-invalid",
+                        &r.matcher.loc,
+                        format!("invalid path regex: {e}"),
+                        None,
+                    );
                     return None;
                 }
             }
@@ -179,7 +216,11 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
                 None => (false, v),
             };
             let valid = !base.is_empty()
-                && base.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                && base.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })
                 && !base.contains('*');
             if !valid {
                 d.error(
@@ -191,28 +232,37 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
                 continue;
             }
             let base = base.to_ascii_lowercase();
-            hosts.push(if kind { HostMatcher::Subdomains(base) } else { HostMatcher::Exact(base) });
+            hosts.push(if kind {
+                HostMatcher::Subdomains(base)
+            } else {
+                HostMatcher::Exact(base)
+            });
         }
     }
-    if let Some(u) = &r.upstream {
-        if let Err(m) = crate::config::gateway::check_upstream(&u.value) {
-            d.error("gateway-invalid-upstream", &u.loc, m, Some("e.g. http://127.0.0.1:9000".into()));
-        }
+    if let Some(u) = &r.upstream
+        && let Err(m) = crate::config::gateway::check_upstream(&u.value)
+    {
+        d.error(
+            "gateway-invalid-upstream",
+            &u.loc,
+            m,
+            Some("e.g. http://127.0.0.1:9000".into()),
+        );
     }
     let enabled = r.cors.as_ref().is_none_or(|c| c.value);
     let cors = if enabled {
         let merged = raw.defaults.overlay(&r.options);
         compile_options(&merged, &name, d)
     } else {
-        if let Some(c) = &r.cors {
-            if has_any_option(&r.options) {
-                d.warn(
-                    "rule-options-ignored",
-                    &c.loc,
-                    "this rule says `cors: false`, so its other CORS options are ignored".into(),
-                    None,
-                );
-            }
+        if let Some(c) = &r.cors
+            && has_any_option(&r.options)
+        {
+            d.warn(
+                "rule-options-ignored",
+                &c.loc,
+                "this rule says `cors: false`, so its other CORS options are ignored".into(),
+                None,
+            );
         }
         None
     };
@@ -267,9 +317,13 @@ fn check_unreachable(paths: &[RawRule], d: &mut Diags) {
             let shadowed = match (&earlier.matcher.value, &later.matcher.value) {
                 (RawPathMatcher::All, _) => earlier.hosts.is_none() || same_hosts(earlier, later),
                 (RawPathMatcher::Prefix(a), RawPathMatcher::Prefix(b)) => {
-                    b.starts_with(a.as_str()) && (a.ends_with('/') || b.len() == a.len() || b.as_bytes().get(a.len()) == Some(&b'/'))
+                    b.starts_with(a.as_str())
+                        && (a.ends_with('/')
+                            || b.len() == a.len()
+                            || b.as_bytes().get(a.len()) == Some(&b'/'))
                 }
-                (RawPathMatcher::Glob(a), RawPathMatcher::Glob(b)) | (RawPathMatcher::Regex(a), RawPathMatcher::Regex(b)) => a == b,
+                (RawPathMatcher::Glob(a), RawPathMatcher::Glob(b))
+                | (RawPathMatcher::Regex(a), RawPathMatcher::Regex(b)) => a == b,
                 _ => false,
             };
             if shadowed {
@@ -288,7 +342,11 @@ fn check_unreachable(paths: &[RawRule], d: &mut Diags) {
 fn same_hosts(a: &RawRule, b: &RawRule) -> bool {
     let key = |r: &RawRule| -> Option<Vec<String>> {
         r.hosts.as_ref().map(|h| {
-            let mut v: Vec<String> = h.value.iter().map(|x| x.value.to_ascii_lowercase()).collect();
+            let mut v: Vec<String> = h
+                .value
+                .iter()
+                .map(|x| x.value.to_ascii_lowercase())
+                .collect();
             v.sort();
             v
         })
@@ -300,8 +358,14 @@ fn same_hosts(a: &RawRule, b: &RawRule) -> bool {
 fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule> {
     let credentials = o.allow_credentials.as_ref().is_some_and(|v| v.value);
     let allow_null = o.allow_null_origin.as_ref().is_some_and(|v| v.value);
-    let tolerate_insecure = o.allow_insecure_origins_with_credentials.as_ref().is_some_and(|v| v.value);
-    let tolerate_psl = o.allow_public_suffix_wildcards_with_credentials.as_ref().is_some_and(|v| v.value);
+    let tolerate_insecure = o
+        .allow_insecure_origins_with_credentials
+        .as_ref()
+        .is_some_and(|v| v.value);
+    let tolerate_psl = o
+        .allow_public_suffix_wildcards_with_credentials
+        .as_ref()
+        .is_some_and(|v| v.value);
 
     // --- origins
     let mut patterns: Vec<OriginPattern> = Vec::new();
@@ -340,8 +404,15 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                 _ => {}
             }
             if credentials {
-                let cred_loc = o.allow_credentials.as_ref().map(|v| &v.loc).unwrap_or(&entry.loc);
-                if !pat.is_secure() && !matches!(pat, OriginPattern::Any | OriginPattern::Regex(_)) && !tolerate_insecure {
+                let cred_loc = o
+                    .allow_credentials
+                    .as_ref()
+                    .map(|v| &v.loc)
+                    .unwrap_or(&entry.loc);
+                if !pat.is_secure()
+                    && !matches!(pat, OriginPattern::Any | OriginPattern::Regex(_))
+                    && !tolerate_insecure
+                {
                     d.error(
                         "origin-insecure-credentials",
                         closest(&entry.loc, cred_loc),
@@ -352,15 +423,15 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                         )),
                     );
                 }
-                if let Some(base) = pat.public_suffix_base() {
-                    if !tolerate_psl {
-                        d.error(
+                if let Some(base) = pat.public_suffix_base()
+                    && !tolerate_psl
+                {
+                    d.error(
                             "origin-public-suffix-credentials",
                             closest(&entry.loc, cred_loc),
                             format!("`{canon}` admits every site under the public suffix `{base}` (sites of unrelated owners) with credentials"),
                             Some("list the exact origins you trust, or set `allow_public_suffix_wildcards_with_credentials: true`".into()),
                         );
-                    }
                 }
             }
             patterns.push(pat);
@@ -387,15 +458,16 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
         }
         patterns.retain(|p| matches!(p, OriginPattern::Any));
     }
-    if allow_null && credentials {
-        if let Some(v) = &o.allow_null_origin {
-            d.warn(
+    if allow_null
+        && credentials
+        && let Some(v) = &o.allow_null_origin
+    {
+        d.warn(
                 "origin-null-credentials",
                 &v.loc,
                 "allowing `null` with credentials lets any sandboxed iframe or data: URL make credentialed requests".into(),
                 None,
             );
-        }
     }
 
     // --- methods
@@ -431,13 +503,17 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                     d.warn(
                         "method-normalized",
                         &m.loc,
-                        format!("browsers upper-case `{v}` before sending it, so it is allowed as `{n}`"),
+                        format!(
+                            "browsers upper-case `{v}` before sending it, so it is allowed as `{n}`"
+                        ),
                         Some(format!("write `{n}`")),
                     );
                     n.to_string()
                 }
                 _ => {
-                    if v.bytes().any(|b| b.is_ascii_lowercase()) && v.bytes().all(|b| !b.is_ascii_uppercase()) {
+                    if v.bytes().any(|b| b.is_ascii_lowercase())
+                        && v.bytes().all(|b| !b.is_ascii_uppercase())
+                    {
                         d.warn(
                             "method-case",
                             &m.loc,
@@ -449,7 +525,12 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                 }
             };
             if methods.contains(&v) {
-                d.warn("method-duplicate", &m.loc, format!("`{v}` is listed more than once"), None);
+                d.warn(
+                    "method-duplicate",
+                    &m.loc,
+                    format!("`{v}` is listed more than once"),
+                    None,
+                );
                 continue;
             }
             methods.push(v);
@@ -478,7 +559,12 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
             }
             let lower = v.to_ascii_lowercase();
             if !headers::is_token(v.as_bytes()) {
-                d.error("header-invalid", &h.loc, format!("`{v}` is not a valid header name"), None);
+                d.error(
+                    "header-invalid",
+                    &h.loc,
+                    format!("`{v}` is not a valid header name"),
+                    None,
+                );
                 continue;
             }
             if headers::is_forbidden_request_header(&lower) {
@@ -500,7 +586,12 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                 continue;
             }
             if header_names.contains(&lower) {
-                d.warn("header-duplicate", &h.loc, format!("`{v}` is listed more than once (names are case-insensitive)"), None);
+                d.warn(
+                    "header-duplicate",
+                    &h.loc,
+                    format!("`{v}` is listed more than once (names are case-insensitive)"),
+                    None,
+                );
                 continue;
             }
             if lower == "authorization" {
@@ -540,7 +631,12 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
             }
             let lower = v.to_ascii_lowercase();
             if !headers::is_token(v.as_bytes()) {
-                d.error("expose-invalid", &h.loc, format!("`{v}` is not a valid header name"), None);
+                d.error(
+                    "expose-invalid",
+                    &h.loc,
+                    format!("`{v}` is not a valid header name"),
+                    None,
+                );
                 continue;
             }
             if lower == "set-cookie" || lower == "set-cookie2" {
@@ -562,13 +658,23 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                 continue;
             }
             if expose.contains(&lower) {
-                d.warn("expose-duplicate", &h.loc, format!("`{v}` is listed more than once"), None);
+                d.warn(
+                    "expose-duplicate",
+                    &h.loc,
+                    format!("`{v}` is listed more than once"),
+                    None,
+                );
                 continue;
             }
             expose.push(lower);
         }
         if expose_any && !expose.is_empty() {
-            d.warn("expose-wildcard-absorbs", &list.loc, "`*` exposes every header, so the other entries have no effect".into(), None);
+            d.warn(
+                "expose-wildcard-absorbs",
+                &list.loc,
+                "`*` exposes every header, so the other entries have no effect".into(),
+                None,
+            );
             expose.clear();
         }
     }
@@ -634,11 +740,16 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
                 "`forced_allow_origin: '*'` cannot be combined with credentials".into(),
                 None,
             ),
-            Some(OriginPattern::Any) | Some(OriginPattern::Exact(_)) => constant_acao = hv(&f.value),
+            Some(OriginPattern::Any) | Some(OriginPattern::Exact(_)) => {
+                constant_acao = hv(&f.value)
+            }
             Some(_) => d.error(
                 "forced-origin-invalid",
                 &f.loc,
-                format!("`{}` must be `*` or one exact origin (no patterns)", f.value),
+                format!(
+                    "`{}` must be `*` or one exact origin (no patterns)",
+                    f.value
+                ),
                 None,
             ),
             None => report_pattern_problems(&problems, &f.loc, d),

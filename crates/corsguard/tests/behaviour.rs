@@ -1,6 +1,7 @@
 //! Runs the shared behaviour tables (`tests/cases/*.yaml`) against the engine directly:
 //! `Policy::decide`, then either the preflight response built by the engine or the test app's
 //! response with the decision applied.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use corsguard::{Action, Policy, RequestHead};
 use corsguard_testkit::{ENGINE_HOST, Observed, app_response, request_headers, run_all};
@@ -23,11 +24,16 @@ fn engine_passes_every_behaviour_row() {
                         HeaderValue::from_bytes(v.as_bytes()).unwrap(),
                     );
                 }
-                let host = case.request.host.clone().unwrap_or_else(|| ENGINE_HOST.to_string());
+                let host = case
+                    .request
+                    .host
+                    .clone()
+                    .unwrap_or_else(|| ENGINE_HOST.to_string());
                 req_headers.insert(http::header::HOST, HeaderValue::from_str(&host).unwrap());
                 let method = Method::from_bytes(case.request.method.as_bytes()).unwrap();
                 let uri: Uri = case.request.path.parse().unwrap();
-                let head = RequestHead::from_components(&method, &uri, &req_headers).with_scheme(Some("http"));
+                let head = RequestHead::from_components(&method, &uri, &req_headers)
+                    .with_scheme(Some("http"));
                 let decision = policy.decide(&head);
                 match decision.action() {
                     Action::Respond(_) => {
@@ -36,11 +42,16 @@ fn engine_passes_every_behaviour_row() {
                     }
                     Action::Forward | Action::PassThrough => {
                         let (status, app_headers) = app_response(
-                            req_headers.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or(""))),
+                            req_headers
+                                .iter()
+                                .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or(""))),
                         );
                         let mut headers = HeaderMap::new();
                         for (n, v) in app_headers {
-                            headers.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(&v).unwrap());
+                            headers.append(
+                                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                                HeaderValue::from_str(&v).unwrap(),
+                            );
                         }
                         decision.apply(&mut headers);
                         observe(status, &headers)
@@ -58,7 +69,12 @@ fn observe(status: u16, headers: &HeaderMap) -> Observed {
         status,
         headers: headers
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
     }
 }

@@ -42,10 +42,23 @@ struct EnvCtx<'d> {
 
 impl EnvCtx<'_> {
     fn loc(var: &str, path: &str) -> Location {
-        Location::new(SourceKind::Env { var: var.to_owned() }, path)
+        Location::new(
+            SourceKind::Env {
+                var: var.to_owned(),
+            },
+            path,
+        )
     }
 
-    fn diag(&mut self, severity: Severity, code: &'static str, var: &str, path: &str, message: String, hint: Option<String>) {
+    fn diag(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        var: &str,
+        path: &str,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.diags.push(Diagnostic {
             severity,
             code,
@@ -128,7 +141,11 @@ impl EnvCtx<'_> {
 /// Applies the variables to `cfg.defaults`.
 pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut Vec<Diagnostic>) {
     let mut cx = EnvCtx { diags };
-    let get = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let d = &mut cfg.defaults;
 
     let origins_var = match (get("CORS_ALLOWED_ORIGINS"), get("CORS_ORIGIN_WHITELIST")) {
@@ -147,20 +164,22 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
         (None, Some(v)) => Some(("CORS_ORIGIN_WHITELIST", v)),
         (None, None) => get("CORSGUARD_ALLOW_ORIGINS").map(|v| ("CORSGUARD_ALLOW_ORIGINS", v)),
     };
-    if let Some((var, value)) = origins_var {
-        if let Some(list) = cx.list(var, "defaults.allow_origins", value) {
-            d.allow_origins = Some(V::new(
-                list.value
-                    .into_iter()
-                    .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
-                    .collect(),
-                list.loc,
-            ));
-        }
+    if let Some((var, value)) = origins_var
+        && let Some(list) = cx.list(var, "defaults.allow_origins", value)
+    {
+        d.allow_origins = Some(V::new(
+            list.value
+                .into_iter()
+                .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
+                .collect(),
+            list.loc,
+        ));
     }
 
     for (name, value) in vars {
-        let Some(opt) = name.strip_prefix("CORSGUARD_") else { continue };
+        let Some(opt) = name.strip_prefix("CORSGUARD_") else {
+            continue;
+        };
         if RESERVED.contains(&name.as_str()) {
             continue;
         }
@@ -171,7 +190,9 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
             "CORSGUARD_ALLOW_HEADERS" => d.allow_headers = cx.list(name, &path, value),
             "CORSGUARD_EXPOSE_HEADERS" => d.expose_headers = cx.list(name, &path, value),
             "CORSGUARD_ALLOW_CREDENTIALS" => d.allow_credentials = cx.bool(name, &path, value),
-            "CORSGUARD_ALLOW_PRIVATE_NETWORK" => d.allow_private_network = cx.bool(name, &path, value),
+            "CORSGUARD_ALLOW_PRIVATE_NETWORK" => {
+                d.allow_private_network = cx.bool(name, &path, value)
+            }
             "CORSGUARD_ALLOW_NULL_ORIGIN" => d.allow_null_origin = cx.bool(name, &path, value),
             "CORSGUARD_SKIP_SAME_ORIGIN" => d.skip_same_origin = cx.bool(name, &path, value),
             "CORSGUARD_PREFLIGHT_PASSTHROUGH" => {
@@ -184,19 +205,36 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                 d.allow_public_suffix_wildcards_with_credentials = cx.bool(name, &path, value)
             }
             "CORSGUARD_MAX_AGE" => d.max_age = cx.int(name, &path, value),
-            "CORSGUARD_PREFLIGHT_STATUS" => d.preflight_status = cx.int(name, "defaults.preflight.status", value),
+            "CORSGUARD_PREFLIGHT_STATUS" => {
+                d.preflight_status = cx.int(name, "defaults.preflight.status", value)
+            }
             "CORSGUARD_FORCED_ALLOW_ORIGIN" => {
-                d.forced_allow_origin = Some(V::new(value.trim().to_owned(), EnvCtx::loc(name, &path)))
+                d.forced_allow_origin =
+                    Some(V::new(value.trim().to_owned(), EnvCtx::loc(name, &path)))
             }
             "CORSGUARD_ON_REJECT" => match value.trim() {
                 "omit" => d.on_reject = Some(V::new(OnReject::Omit, EnvCtx::loc(name, &path))),
                 "forbid" => d.on_reject = Some(V::new(OnReject::Forbid, EnvCtx::loc(name, &path))),
-                other => cx.diag(Severity::Error, "invalid-value", name, &path, format!("{name}=`{other}` is not `omit` or `forbid`"), None),
+                other => cx.diag(
+                    Severity::Error,
+                    "invalid-value",
+                    name,
+                    &path,
+                    format!("{name}=`{other}` is not `omit` or `forbid`"),
+                    None,
+                ),
             },
             "CORSGUARD_MODE" => match value.trim() {
                 "enforce" => d.mode = Some(V::new(Mode::Enforce, EnvCtx::loc(name, &path))),
                 "shadow" => d.mode = Some(V::new(Mode::Shadow, EnvCtx::loc(name, &path))),
-                other => cx.diag(Severity::Error, "invalid-value", name, &path, format!("{name}=`{other}` is not `enforce` or `shadow`"), None),
+                other => cx.diag(
+                    Severity::Error,
+                    "invalid-value",
+                    name,
+                    &path,
+                    format!("{name}=`{other}` is not `enforce` or `shadow`"),
+                    None,
+                ),
             },
             _ => {
                 let hint = did_you_mean(name, OPTION_VARS).map(|s| format!("did you mean {s}?"));

@@ -165,7 +165,10 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 pub(crate) fn check_upstream(s: &str) -> Result<(), String> {
     let u = url::Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(format!("upstream scheme must be http or https, found `{}`", u.scheme()));
+        return Err(format!(
+            "upstream scheme must be http or https, found `{}`",
+            u.scheme()
+        ));
     }
     if u.host_str().is_none() {
         return Err(format!("upstream `{s}` has no host"));
@@ -214,7 +217,13 @@ fn duration(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<Duration> {
 fn count(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<u64> {
     let i = w.int(v, p)?;
     if i.value <= 0 {
-        w.error("gateway-invalid-limit", p, &v.span, "a limit must be a positive integer", None);
+        w.error(
+            "gateway-invalid-limit",
+            p,
+            &v.span,
+            "a limit must be a positive integer",
+            None,
+        );
         return None;
     }
     Some(i.value.unsigned_abs())
@@ -236,7 +245,13 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                 if let Some(s) = w.string(v, &p) {
                     match check_upstream(&s.value) {
                         Ok(()) => g.upstream = Some(s.value),
-                        Err(m) => w.error("gateway-invalid-upstream", &p, &v.span, m, Some("e.g. http://127.0.0.1:9000".into())),
+                        Err(m) => w.error(
+                            "gateway-invalid-upstream",
+                            &p,
+                            &v.span,
+                            m,
+                            Some("e.g. http://127.0.0.1:9000".into()),
+                        ),
                     }
                 }
             }
@@ -251,11 +266,27 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                 }
                 match (cert, keyf) {
                     (Some(cert), Some(key)) => g.tls = Some(TlsSettings { cert, key }),
-                    _ => w.error("gateway-tls-incomplete", &p, &v.span, "`tls` needs both `cert` and `key`", None),
+                    _ => w.error(
+                        "gateway-tls-incomplete",
+                        &p,
+                        &v.span,
+                        "`tls` needs both `cert` and `key`",
+                        None,
+                    ),
                 }
             }
             "timeouts" => {
-                let e = w.entries(v, &p, &[&["connect", "upstream_response", "client_header_read", "idle", "shutdown_grace"]]);
+                let e = w.entries(
+                    v,
+                    &p,
+                    &[&[
+                        "connect",
+                        "upstream_response",
+                        "client_header_read",
+                        "idle",
+                        "shutdown_grace",
+                    ]],
+                );
                 for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
                     let kp = join(&p, &k.name);
                     if let Some(d) = duration(w, kv, &kp) {
@@ -270,14 +301,27 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                 }
             }
             "limits" => {
-                let e = w.entries(v, &p, &[&["max_request_header_bytes", "max_body_bytes", "max_connections"]]);
+                let e = w.entries(
+                    v,
+                    &p,
+                    &[&[
+                        "max_request_header_bytes",
+                        "max_body_bytes",
+                        "max_connections",
+                    ]],
+                );
                 for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
                     let kp = join(&p, &k.name);
                     if let Some(n) = count(w, kv, &kp) {
                         match k.name.as_str() {
-                            "max_request_header_bytes" => g.limits.max_request_header_bytes = usize::try_from(n).unwrap_or(usize::MAX),
+                            "max_request_header_bytes" => {
+                                g.limits.max_request_header_bytes =
+                                    usize::try_from(n).unwrap_or(usize::MAX)
+                            }
                             "max_body_bytes" => g.limits.max_body_bytes = n,
-                            _ => g.limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX),
+                            _ => {
+                                g.limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX)
+                            }
                         }
                     }
                 }
@@ -285,10 +329,11 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
             "trusted_proxies" => {
                 if let Some(list) = w.string_list(v, &p) {
                     for item in list.value {
-                        let parsed = item
-                            .value
-                            .parse::<ipnet::IpNet>()
-                            .or_else(|_| item.value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+                        let parsed = item.value.parse::<ipnet::IpNet>().or_else(|_| {
+                            item.value
+                                .parse::<std::net::IpAddr>()
+                                .map(ipnet::IpNet::from)
+                        });
                         match parsed {
                             Ok(n) => g.trusted_proxies.push(n),
                             Err(_) => {

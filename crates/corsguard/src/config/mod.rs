@@ -51,7 +51,10 @@ pub(crate) fn load_text(
     crate::validate::compile(read.config, read.diags, Some(read.text))
 }
 
-pub(crate) fn load_file(path: &Path, env: Option<&[(String, String)]>) -> Result<Policy, ConfigErrors> {
+pub(crate) fn load_file(
+    path: &Path,
+    env: Option<&[(String, String)]>,
+) -> Result<Policy, ConfigErrors> {
     let name = path.display().to_string();
     let Some(format) = Format::from_path(path) else {
         return Err(load_error(
@@ -61,8 +64,7 @@ pub(crate) fn load_file(path: &Path, env: Option<&[(String, String)]>) -> Result
             Some("name the file *.yaml, *.yml or *.toml".into()),
         ));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        load_error(&name, "io", format!("cannot read `{name}`: {e}"), None)
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| load_error(&name, "io", format!("cannot read `{name}`: {e}"), None))?;
     load_text(&text, &name, format == Format::Toml, env)
 }

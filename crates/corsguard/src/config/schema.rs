@@ -98,7 +98,11 @@ impl<'t> Walker<'t> {
             "type-mismatch",
             path,
             &node.span,
-            format!("`{}` must be {expected}, found {}", leaf(path), node.type_name()),
+            format!(
+                "`{}` must be {expected}, found {}",
+                leaf(path),
+                node.type_name()
+            ),
             hint,
         );
     }
@@ -151,7 +155,12 @@ impl<'t> Walker<'t> {
         match &node.kind {
             NodeKind::Bool(b) => Some(V::new(*b, self.loc(path, &node.span))),
             NodeKind::Str(s) if matches!(s.as_str(), "true" | "false") => {
-                self.type_error(path, node, "a boolean", Some(format!("write {s} without quotes")));
+                self.type_error(
+                    path,
+                    node,
+                    "a boolean",
+                    Some(format!("write {s} without quotes")),
+                );
                 None
             }
             _ => {
@@ -165,7 +174,12 @@ impl<'t> Walker<'t> {
         match &node.kind {
             NodeKind::Int(i) => Some(V::new(*i, self.loc(path, &node.span))),
             NodeKind::Str(s) if s.trim().parse::<i64>().is_ok() => {
-                self.type_error(path, node, "an integer", Some(format!("write {} without quotes", s.trim())));
+                self.type_error(
+                    path,
+                    node,
+                    "an integer",
+                    Some(format!("write {} without quotes", s.trim())),
+                );
                 None
             }
             _ => {
@@ -200,7 +214,10 @@ impl<'t> Walker<'t> {
                 Some(V::new(out, self.loc(path, &node.span)))
             }
             NodeKind::Str(s) if s == "*" => Some(V::new(
-                vec![V::new(s.clone(), self.loc(&format!("{path}[0]"), &node.span))],
+                vec![V::new(
+                    s.clone(),
+                    self.loc(&format!("{path}[0]"), &node.span),
+                )],
                 self.loc(path, &node.span),
             )),
             NodeKind::Str(s) => {
@@ -243,7 +260,9 @@ impl<'t> Walker<'t> {
         for (i, item) in items.iter().enumerate() {
             let p = format!("{path}[{i}]");
             match &item.kind {
-                NodeKind::Str(s) => out.push(V::new(RawOrigin::Text(s.clone()), self.loc(&p, &item.span))),
+                NodeKind::Str(s) => {
+                    out.push(V::new(RawOrigin::Text(s.clone()), self.loc(&p, &item.span)))
+                }
                 NodeKind::Map(_) => {
                     let entries = self.entries(item, &p, &[&["regex"]]);
                     match entries.iter().find(|(k, _)| k.name == "regex") {
@@ -253,8 +272,16 @@ impl<'t> Walker<'t> {
                                 out.push(V::new(RawOrigin::Regex(s.value), s.loc));
                             }
                         }
-                        None if entries.len() == 0 && matches!(&item.kind, NodeKind::Map(m) if m.is_empty()) => {
-                            self.error("type-mismatch", &p, &item.span, "an origin entry must be a string or {regex: '...'}", None);
+                        None if entries.is_empty()
+                            && matches!(&item.kind, NodeKind::Map(m) if m.is_empty()) =>
+                        {
+                            self.error(
+                                "type-mismatch",
+                                &p,
+                                &item.span,
+                                "an origin entry must be a string or {regex: '...'}",
+                                None,
+                            );
                         }
                         None => {}
                     }
@@ -448,7 +475,9 @@ pub(crate) struct ReadResult {
 
 /// Reads YAML or TOML text.
 pub(crate) fn read_text(text: &str, name: &str, toml: bool) -> ReadResult {
-    let source = SourceKind::Text { name: name.to_owned() };
+    let source = SourceKind::Text {
+        name: name.to_owned(),
+    };
     let mut w = Walker::new(source, text);
     let parsed = if toml {
         super::tree::parse_toml(text)
@@ -459,7 +488,13 @@ pub(crate) fn read_text(text: &str, name: &str, toml: bool) -> ReadResult {
         Ok(root) => w.config(&root),
         Err(e) => {
             let lang = if toml { "TOML" } else { "YAML" };
-            w.error("syntax", "", &e.span, format!("{lang} syntax error: {}", e.message), None);
+            w.error(
+                "syntax",
+                "",
+                &e.span,
+                format!("{lang} syntax error: {}", e.message),
+                None,
+            );
             RawConfig::default()
         }
     };

@@ -69,8 +69,7 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
         anchors: Vec::new(),
         nodes: 0,
     };
-    loop {
-        let Some(item) = parser.next() else { break };
+    while let Some(item) = parser.next() {
         let (event, span) = item.map_err(|e| SyntaxError {
             message: e.info().to_string(),
             span: e.marker().index()..e.marker().index() + 1,
@@ -78,9 +77,9 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
         let range = span.start.index()..span.end.index();
         match event {
             Event::StreamEnd => break,
-            Event::DocumentEnd => {
+            Event::DocumentEnd
                 // Only the first document is read; a second one is an error.
-                if builder.root.is_some() {
+                if builder.root.is_some() => {
                     if let Some(Ok((Event::DocumentStart(..), s))) = parser.next() {
                         return Err(SyntaxError {
                             message: "multiple YAML documents in one config file".into(),
@@ -89,7 +88,6 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
                     }
                     break;
                 }
-            }
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = if tag.is_some() || style != ScalarStyle::Plain {
                     NodeKind::Str(value.into_owned())
@@ -98,7 +96,9 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
                 };
                 builder.push(Node { kind, span: range }, anchor)?;
             }
-            Event::SequenceStart(_, anchor, _) => builder.open(Frame::Seq(Vec::new()), range, anchor)?,
+            Event::SequenceStart(_, anchor, _) => {
+                builder.open(Frame::Seq(Vec::new()), range, anchor)?
+            }
             Event::MappingStart(_, anchor, _) => {
                 builder.open(Frame::Map(Vec::new(), None), range, anchor)?
             }
@@ -115,7 +115,13 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
                         span: range.clone(),
                     })?;
                 builder.nodes += count_nodes(&node);
-                builder.push(Node { kind: node.kind, span: range }, 0)?;
+                builder.push(
+                    Node {
+                        kind: node.kind,
+                        span: range,
+                    },
+                    0,
+                )?;
             }
             _ => {}
         }
@@ -143,23 +149,23 @@ fn resolve_plain(s: &str) -> NodeKind {
         _ => {}
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
-            return NodeKind::Int(i);
-        }
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return NodeKind::Int(i);
     }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return NodeKind::Int(i);
-        }
+    if let Some(hex) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return NodeKind::Int(i);
     }
     if s.bytes().any(|b| b.is_ascii_digit())
         && s.bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && let Ok(f) = s.parse::<f64>()
     {
-        if let Ok(f) = s.parse::<f64>() {
-            return NodeKind::Float(f);
-        }
+        return NodeKind::Float(f);
     }
     NodeKind::Str(s.to_owned())
 }
@@ -317,10 +323,16 @@ mod tests {
     fn yaml_spans_point_at_values() {
         let text = "defaults:\n  allow_origins: ['https://a.example', x]\n  max_age: 10\n";
         let root = parse_yaml(text).unwrap();
-        let NodeKind::Map(top) = root.kind else { panic!() };
-        let NodeKind::Map(d) = &top[0].1.kind else { panic!() };
+        let NodeKind::Map(top) = root.kind else {
+            panic!()
+        };
+        let NodeKind::Map(d) = &top[0].1.kind else {
+            panic!()
+        };
         assert_eq!(d[0].0.name, "allow_origins");
-        let NodeKind::Seq(items) = &d[0].1.kind else { panic!() };
+        let NodeKind::Seq(items) = &d[0].1.kind else {
+            panic!()
+        };
         assert_eq!(&text[items[0].span.clone()], "'https://a.example'");
         assert_eq!(items[1].kind, NodeKind::Str("x".into()));
         assert_eq!(d[1].1.kind, NodeKind::Int(10));
@@ -335,7 +347,9 @@ mod tests {
     #[test]
     fn yaml_quoted_scalars_stay_strings() {
         let root = parse_yaml("a: 'true'\nb: true\nc: '10'\n").unwrap();
-        let NodeKind::Map(m) = root.kind else { panic!() };
+        let NodeKind::Map(m) = root.kind else {
+            panic!()
+        };
         assert_eq!(m[0].1.kind, NodeKind::Str("true".into()));
         assert_eq!(m[1].1.kind, NodeKind::Bool(true));
         assert_eq!(m[2].1.kind, NodeKind::Str("10".into()));
@@ -345,7 +359,11 @@ mod tests {
     fn yaml_alias_bomb_is_bounded() {
         let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             s.push_str(&format!(
                 "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
             ));
@@ -357,9 +375,15 @@ mod tests {
     fn toml_spans_point_at_values() {
         let text = "[defaults]\nallow_origins = [\"https://a.example\"]\nmax_age = 10\n";
         let root = parse_toml(text).unwrap();
-        let NodeKind::Map(top) = root.kind else { panic!() };
-        let NodeKind::Map(d) = &top[0].1.kind else { panic!() };
-        let NodeKind::Seq(items) = &d[0].1.kind else { panic!() };
+        let NodeKind::Map(top) = root.kind else {
+            panic!()
+        };
+        let NodeKind::Map(d) = &top[0].1.kind else {
+            panic!()
+        };
+        let NodeKind::Seq(items) = &d[0].1.kind else {
+            panic!()
+        };
         assert_eq!(&text[items[0].span.clone()], "\"https://a.example\"");
         assert_eq!(d[1].1.kind, NodeKind::Int(10));
     }
