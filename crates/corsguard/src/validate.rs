@@ -151,9 +151,8 @@ pub(crate) fn compile(
 }
 
 fn source_of(raw: &RawConfig) -> crate::diagnostic::SourceKind {
-    raw.paths
-        .first()
-        .map(|p| p.loc.source.clone())
+    raw.source
+        .clone()
         .unwrap_or(crate::diagnostic::SourceKind::Builder)
 }
 

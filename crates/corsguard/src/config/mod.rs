@@ -46,6 +46,11 @@ pub(crate) fn load_text(
 ) -> Result<Policy, ConfigErrors> {
     let mut read = schema::read_text(text, name, toml);
     if let Some(vars) = env {
+        if text.trim().is_empty() {
+            read.config.source = Some(crate::diagnostic::SourceKind::Env {
+                var: "CORS_ALLOWED_ORIGINS".into(),
+            });
+        }
         env::apply(&mut read.config, vars, &mut read.diags);
     }
     crate::validate::compile(read.config, read.diags, Some(read.text))

@@ -124,4 +124,6 @@ pub(crate) struct RawConfig {
     pub defaults: RawOptions,
     pub paths: Vec<RawRule>,
     pub gateway: Option<crate::config::gateway::RawGateway>,
+    /// Where the config came from (for diagnostics about missing values).
+    pub source: Option<crate::diagnostic::SourceKind>,
 }

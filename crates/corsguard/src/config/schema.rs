@@ -484,7 +484,7 @@ pub(crate) fn read_text(text: &str, name: &str, toml: bool) -> ReadResult {
     } else {
         super::tree::parse_yaml(text)
     };
-    let config = match parsed {
+    let mut config = match parsed {
         Ok(root) => w.config(&root),
         Err(e) => {
             let lang = if toml { "TOML" } else { "YAML" };
@@ -498,6 +498,7 @@ pub(crate) fn read_text(text: &str, name: &str, toml: bool) -> ReadResult {
             RawConfig::default()
         }
     };
+    config.source = Some(w.source.clone());
     ReadResult {
         config,
         diags: w.diags,

@@ -1,0 +1,79 @@
+//! The client half of the WHATWG Fetch standard: what a browser (Chromium 156) does with a
+//! cross-origin request, as a library.
+//!
+//! Given a request a page would make ([`BrowserRequest`]), this module decides whether a
+//! preflight is needed and what it looks like ([`preflight_plan`]), runs the CORS checks on the
+//! responses ([`check_preflight`], [`check_response`], [`cors_check`]), predicts Chromium's
+//! preflight cache ([`PreflightCache`]) and runs a whole fetch against a responder
+//! ([`simulate`]). Failures carry Chromium's CDP `corsError` and console message
+//! ([`CorsFailure`]). Where Chromium 156 and the spec disagree, the model predicts Chromium and
+//! attaches a [`SpecNote`] (cors-protocol.md §15).
+//!
+//! It is used by `corsguard explain` (the responder is the policy engine), `corsguard probe`
+//! (the responder is a live server) and the Chromium conformance suite (whose verdicts it
+//! must predict).
+//!
+//! ```
+//! use corsguard::browser::{simulate, BrowserRequest, CredentialsMode, ResponseView};
+//!
+//! // A credentialed PUT with a custom header, against a server that answers correctly.
+//! let req = BrowserRequest::new("https://app.example", "https://api.example/items/1")
+//!     .method("PUT")
+//!     .header("Content-Type", "application/json")
+//!     .credentials(CredentialsMode::Include);
+//! let verdict = simulate(&req, |sent| {
+//!     let base = ResponseView::new(if sent.is_preflight() { 204 } else { 200 })
+//!         .with_header("Access-Control-Allow-Origin", "https://app.example")
+//!         .with_header("Access-Control-Allow-Credentials", "true");
+//!     if sent.is_preflight() {
+//!         assert_eq!(sent.header("Access-Control-Request-Headers"), Some("content-type"));
+//!         base.with_header("Access-Control-Allow-Methods", "PUT")
+//!             .with_header("Access-Control-Allow-Headers", "Content-Type")
+//!     } else {
+//!         base
+//!     }
+//! });
+//! assert!(verdict.allowed);
+//! assert_eq!(verdict.preflights_sent(), 1);
+//! ```
+//!
+//! Not modelled: the network partition key of the cache, `Sec-Fetch-Site` / `Referer` /
+//! `User-Agent` on the wire, Private/Local Network Access, service workers, `data:` and other
+//! non-HTTP(S) fetches (a cross-origin CORS fetch of one is reported as
+//! `CorsDisabledScheme`), `redirect: 'manual' | 'error'`, and HTTP-cache revalidation
+//! (304/407 exemptions).
+
+mod cache;
+mod check;
+mod message;
+mod notes;
+mod preflight;
+mod request;
+mod response;
+mod safelist;
+mod simulate;
+
+pub use cache::{
+    CacheEntry, CacheLookup, MAX_CACHED_URL_LEN, PreflightCache, needs_preflight_with_cache,
+};
+pub use check::{
+    ActualOutcome, CHROMIUM_MAX_AGE_CAP, DEFAULT_MAX_AGE, MaxAge, PreflightOutcome, ResponseType,
+    check_preflight, check_response, cors_check, exposed_header_names, parse_header_list,
+    parse_max_age,
+};
+pub use message::{CorsError, CorsFailure, PREFLIGHT_PREFIX};
+pub use notes::{Deviation, SpecNote};
+pub use preflight::{PreflightPlan, PreflightReason, SimRequest, SimRequestKind, preflight_plan};
+pub use request::{
+    BrowserRequest, CredentialsMode, DropReason, DroppedHeader, FetchError, FetchErrorKind,
+    Initiator, RequestMode,
+};
+pub use response::ResponseView;
+pub use safelist::{
+    CHROMIUM_ONLY_SAFELISTED_HEADERS, MAX_SAFELISTED_VALUE_LEN, PROTOCOL_EXCEPTION_CONTENT_TYPES,
+    SAFELIST_VALUE_BUDGET, SAFELISTED_CONTENT_TYPES, SAFELISTED_RESPONSE_HEADERS,
+    is_cors_safelisted_method, is_cors_safelisted_request_header,
+    is_cors_unsafe_request_header_byte, is_forbidden_method, is_forbidden_request_header,
+    is_forbidden_response_header_name, is_safelisted_response_header_name, mime_essence,
+};
+pub use simulate::{MAX_REDIRECTS, Step, Verdict, simulate, simulate_with_cache};
