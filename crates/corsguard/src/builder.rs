@@ -310,7 +310,6 @@ impl PathRule {
                 .upstream
                 .map(|u| V::new(u, loc(format!("{p}.upstream")))),
             options,
-            loc: loc(p),
         }
     }
 }

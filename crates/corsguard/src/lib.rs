@@ -37,7 +37,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-// pub mod browser; (lands with the browser model)
+pub mod browser;
 mod builder;
 mod config;
 mod decision;

@@ -113,11 +113,10 @@ proptest! {
         let method = if preflight { http::Method::OPTIONS } else { http::Method::GET };
         if preflight {
             req.insert(http::header::ACCESS_CONTROL_REQUEST_METHOD, HeaderValue::from_str(acrm).unwrap());
-            if let Some(h) = &acrh {
-                if let Ok(v) = HeaderValue::from_bytes(h) {
+            if let Some(h) = &acrh
+                && let Ok(v) = HeaderValue::from_bytes(h) {
                     req.insert(http::header::ACCESS_CONTROL_REQUEST_HEADERS, v);
                 }
-            }
         }
         let uri: http::Uri = "/x".parse().unwrap();
         let head = RequestHead::from_components(&method, &uri, &req);

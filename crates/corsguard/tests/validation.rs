@@ -610,10 +610,10 @@ fn every_rule_reports_code_location_message_and_hint() {
                         r.code, d.message, r.message
                     ));
                 }
-                if let Some(h) = r.hint {
-                    if !d.hint.as_deref().unwrap_or("").contains(h) {
-                        failures.push(format!("{}: hint {:?} lacks {:?}", r.code, d.hint, h));
-                    }
+                if let Some(h) = r.hint
+                    && !d.hint.as_deref().unwrap_or("").contains(h)
+                {
+                    failures.push(format!("{}: hint {:?} lacks {:?}", r.code, d.hint, h));
                 }
                 if !matches!(d.location.source, SourceKind::Text { .. })
                     || (d.location.span.is_none() && r.code != "origins-missing")

@@ -115,7 +115,6 @@ pub(crate) struct RawRule {
     pub cors: Option<V<bool>>,
     pub upstream: Option<V<String>>,
     pub options: RawOptions,
-    pub loc: Location,
 }
 
 /// A whole configuration as written.

@@ -372,7 +372,6 @@ impl<'t> Walker<'t> {
             cors: None,
             upstream: None,
             options: RawOptions::default(),
-            loc: self.loc(path, &node.span),
         };
         for (key, value) in entries.iter().map(|e| (&e.0, &e.1)) {
             let p = join(path, &key.name);
