@@ -56,37 +56,9 @@ pub const CHROMIUM_ONLY_SAFELISTED_HEADERS: [&str; 9] = [
     "width",
 ];
 
-const FORBIDDEN_REQUEST_HEADERS: [&str; 21] = [
-    "accept-charset",
-    "accept-encoding",
-    "access-control-request-headers",
-    "access-control-request-method",
-    "connection",
-    "content-length",
-    "cookie",
-    "cookie2",
-    "date",
-    "dnt",
-    "expect",
-    "host",
-    "keep-alive",
-    "origin",
-    "referer",
-    "set-cookie",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "via",
-];
-
 /// Whether `s` is a non-empty RFC 9110 `token`.
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    crate::headers::is_token(s.as_bytes())
 }
 
 /// `#cors-safelisted-method`: `GET`, `HEAD` or `POST` (case-sensitive; apply method
@@ -97,9 +69,7 @@ pub fn is_cors_safelisted_method(method: &str) -> bool {
 
 /// `#forbidden-method`: `CONNECT`, `TRACE`, `TRACK`, byte-case-insensitively.
 pub fn is_forbidden_method(method: &str) -> bool {
-    ["CONNECT", "TRACE", "TRACK"]
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(method))
+    crate::headers::is_forbidden_method(method)
 }
 
 /// `#cors-unsafe-request-header-byte`.
@@ -110,10 +80,7 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 /// `#forbidden-request-header`: scripts cannot set it; `fetch()` silently drops it.
 pub fn is_forbidden_request_header(name: &str, value: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    if FORBIDDEN_REQUEST_HEADERS.contains(&lower.as_str())
-        || lower.starts_with("proxy-")
-        || lower.starts_with("sec-")
-    {
+    if crate::headers::is_forbidden_request_header(&lower) {
         return true;
     }
     if matches!(
