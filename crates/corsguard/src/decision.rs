@@ -594,8 +594,8 @@ impl Decision {
         merge_vary(headers, self.plan.vary);
     }
 
-    /// Builds the complete response for [`Action::Respond`]: status, empty body headers
-    /// (`Content-Length: 0`) and the decision's headers.
+    /// Builds the complete response for [`Action::Respond`]: status, `Content-Length: 0`
+    /// (except on 204) and the decision's headers.
     ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").allow_methods(["PUT"]).build()?;
@@ -614,7 +614,11 @@ impl Decision {
             return None;
         };
         let mut h = HeaderMap::with_capacity(8);
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        // An empty body: say so, except on 204, which must not carry Content-Length
+        // (RFC 9110 §8.6).
+        if status != StatusCode::NO_CONTENT {
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
         self.write(&mut h);
         Some((status, h))
     }
