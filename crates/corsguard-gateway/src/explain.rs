@@ -1,0 +1,344 @@
+//! The explain endpoint: describe a browser request in the query string, get the engine's
+//! traces (preflight, if the browser would send one, and the actual request) and the outcome
+//! the browser would see, as JSON.
+//!
+//! `GET /__corsguard/explain?origin=…&method=PUT&headers=content-type,x-token&credentials=include&path=/api/x`
+//!
+//! * `origin` (required), `method` (default `GET`), `path` (default `/`), `host` (default the
+//!   request's own host);
+//! * `headers`: the names of the headers the script sets (comma-separated); `accept`,
+//!   `accept-language` and `content-language` are safelisted, everything else — including
+//!   `content-type` unless `content_type` is one of the three form/text types — makes the
+//!   browser send a preflight;
+//! * `credentials`: `omit`, `same-origin` (default, as `fetch`) or `include`.
+
+use corsguard::{Policy, RequestHead, Trace};
+use http::{HeaderValue, Method, header};
+use serde::Serialize;
+
+/// Path of the explain endpoint on the gateway listener (when enabled with
+/// [`crate::GatewayConfig::explain_endpoint`]); the admin listener serves it at `/explain`.
+pub const EXPLAIN_PATH: &str = "/__corsguard/explain";
+
+/// A request described by the query string.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Described {
+    origin: String,
+    method: String,
+    path: String,
+    host: Option<String>,
+    headers: Vec<String>,
+    credentials: String,
+}
+
+/// The endpoint's answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct Explanation {
+    request: Described,
+    /// `true` if the browser sends a preflight first.
+    preflight_needed: bool,
+    /// The preflight's trace, when one is needed.
+    preflight: Option<Trace>,
+    /// The actual request's trace (absent when the preflight already blocks).
+    actual: Option<Trace>,
+    /// `allowed` or `blocked` (what the page's `fetch` will see).
+    outcome: &'static str,
+    /// `preflight` or `actual` when blocked.
+    blocked_at: Option<&'static str>,
+    /// One line: why.
+    reason: String,
+    /// For blocked requests: the configuration change that would allow it.
+    fix: Option<String>,
+    /// The policy version that answered.
+    policy_version: u64,
+}
+
+/// Parses the query string.
+pub(crate) fn parse(query: Option<&str>, default_host: Option<&str>) -> Result<Described, String> {
+    let mut d = Described {
+        origin: String::new(),
+        method: "GET".into(),
+        path: "/".into(),
+        host: default_host.map(str::to_owned),
+        headers: Vec::new(),
+        credentials: "same-origin".into(),
+    };
+    let mut content_type: Option<String> = None;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "origin" => d.origin = v.into_owned(),
+            "method" => d.method = v.into_owned(),
+            "path" => d.path = v.into_owned(),
+            "host" => d.host = Some(v.into_owned()),
+            "headers" => {
+                d.headers = v
+                    .split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            }
+            "credentials" => d.credentials = v.into_owned(),
+            "content_type" => content_type = Some(v.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    if d.origin.is_empty() {
+        return Err("missing `origin` parameter".into());
+    }
+    if Method::from_bytes(d.method.as_bytes()).is_err() {
+        return Err(format!("`{}` is not an HTTP method", d.method));
+    }
+    if !d.path.starts_with('/') {
+        return Err("`path` must start with /".into());
+    }
+    if !matches!(d.credentials.as_str(), "omit" | "same-origin" | "include") {
+        return Err("`credentials` must be omit, same-origin or include".into());
+    }
+    let simple_ct = content_type.as_deref().is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        matches!(
+            essence,
+            "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+        )
+    });
+    // Keep only the headers that are not CORS-safelisted (#cors-safelisted-request-header).
+    d.headers.retain(|h| {
+        !(matches!(
+            h.as_str(),
+            "accept" | "accept-language" | "content-language"
+        ) || (h == "content-type" && simple_ct))
+    });
+    d.headers.sort();
+    d.headers.dedup();
+    Ok(d)
+}
+
+fn header<'t>(t: &'t Trace, name: &str) -> Option<&'t str> {
+    t.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn list_has(list: Option<&str>, item: &str, case_sensitive: bool) -> bool {
+    list.is_some_and(|l| {
+        l.split(',').map(str::trim).any(|x| {
+            if case_sensitive {
+                x == item
+            } else {
+                x.eq_ignore_ascii_case(item)
+            }
+        })
+    })
+}
+
+/// The browser's CORS check (#cors-check) on the headers the gateway writes.
+fn cors_check(t: &Trace, d: &Described) -> Result<(), String> {
+    let creds = d.credentials == "include";
+    match header(t, "access-control-allow-origin") {
+        None => return Err("the response has no Access-Control-Allow-Origin header".into()),
+        Some("*") if creds => {
+            return Err(
+                "Access-Control-Allow-Origin is `*`, which does not work with credentials".into(),
+            );
+        }
+        Some("*") => {}
+        Some(o) if o == d.origin => {}
+        Some(o) => {
+            return Err(format!(
+                "Access-Control-Allow-Origin is `{o}`, not the page's origin `{}`",
+                d.origin
+            ));
+        }
+    }
+    if creds && header(t, "access-control-allow-credentials") != Some("true") {
+        return Err(
+            "credentials are included but Access-Control-Allow-Credentials is not `true`".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The preflight-specific checks (#cors-preflight-fetch): method and headers.
+fn preflight_check(t: &Trace, d: &Described) -> Result<(), String> {
+    cors_check(t, d)?;
+    let creds = d.credentials == "include";
+    let acam = header(t, "access-control-allow-methods");
+    let safelisted = matches!(d.method.as_str(), "GET" | "HEAD" | "POST");
+    let star = !creds && list_has(acam, "*", true);
+    if !safelisted && !star && !list_has(acam, &d.method, true) {
+        return Err(format!(
+            "method {} is not in Access-Control-Allow-Methods",
+            d.method
+        ));
+    }
+    let acah = header(t, "access-control-allow-headers");
+    for h in &d.headers {
+        let star = !creds && h != "authorization" && list_has(acah, "*", true);
+        if !star && !list_has(acah, h, false) {
+            return Err(format!(
+                "request header `{h}` is not in Access-Control-Allow-Headers"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the described request through the policy.
+pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanation {
+    let origin = HeaderValue::from_str(&d.origin).ok();
+    let method = d.method.clone();
+    let needs_preflight =
+        !matches!(method.as_str(), "GET" | "HEAD" | "POST") || !d.headers.is_empty();
+
+    let preflight = needs_preflight.then(|| {
+        let acrm = HeaderValue::from_str(&method).ok();
+        let acrh = HeaderValue::from_str(&d.headers.join(",")).ok();
+        let mut head = RequestHead::new("OPTIONS", &d.path).with_host(d.host.as_deref());
+        if let Some(o) = &origin {
+            head.push_header(&header::ORIGIN, o);
+        }
+        if let Some(m) = &acrm {
+            head.push_header(&header::ACCESS_CONTROL_REQUEST_METHOD, m);
+        }
+        if let Some(h) = acrh.as_ref().filter(|_| !d.headers.is_empty()) {
+            head.push_header(&header::ACCESS_CONTROL_REQUEST_HEADERS, h);
+        }
+        policy.explain(&head).1
+    });
+
+    let mut blocked: Option<(&'static str, String, Option<String>)> = None;
+    if let Some(p) = &preflight
+        && let Err(why) = preflight_check(p, &d)
+    {
+        let reason = if p.refusal.is_some() {
+            p.reason.clone()
+        } else {
+            why
+        };
+        blocked = Some(("preflight", reason, p.fix.as_ref().map(|f| f.to_string())));
+    }
+    let actual = if blocked.is_none() {
+        let mut head = RequestHead::new(&method, &d.path).with_host(d.host.as_deref());
+        if let Some(o) = &origin {
+            head.push_header(&header::ORIGIN, o);
+        }
+        let t = policy.explain(&head).1;
+        if let Err(why) = cors_check(&t, &d) {
+            let reason = if t.refusal.is_some() {
+                t.reason.clone()
+            } else {
+                why
+            };
+            let fix = t.fix.as_ref().map(|f| f.to_string()).or_else(|| {
+                (d.credentials == "include")
+                    .then(|| format!("set `allow_credentials: true` on {}", t.rule))
+            });
+            blocked = Some(("actual", reason, fix));
+        }
+        Some(t)
+    } else {
+        None
+    };
+    let (outcome, blocked_at, reason, fix) = match blocked {
+        Some((at, reason, fix)) => ("blocked", Some(at), reason, fix),
+        None => (
+            "allowed",
+            None,
+            actual
+                .as_ref()
+                .map(|t| t.reason.clone())
+                .unwrap_or_default(),
+            None,
+        ),
+    };
+    Explanation {
+        request: d,
+        preflight_needed: needs_preflight,
+        preflight,
+        actual,
+        outcome,
+        blocked_at,
+        reason,
+        fix,
+        policy_version: version,
+    }
+}
+
+/// Serialises the answer (or a `{"error": …}` object) as JSON bytes with the status.
+pub(crate) fn respond(
+    policy: &Policy,
+    version: u64,
+    query: Option<&str>,
+    default_host: Option<&str>,
+) -> (http::StatusCode, Vec<u8>) {
+    match parse(query, default_host) {
+        Ok(d) => {
+            let e = explain(policy, version, d);
+            match serde_json::to_vec_pretty(&e) {
+                Ok(b) => (http::StatusCode::OK, b),
+                Err(e) => (
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({ "error": e.to_string() })
+                        .to_string()
+                        .into_bytes(),
+                ),
+            }
+        }
+        Err(msg) => (
+            http::StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": msg }).to_string().into_bytes(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::from_yaml_str(
+            "defaults: {allow_origins: ['https://app.example'], allow_methods: [PUT], allow_headers: [x-token], allow_credentials: true}",
+        )
+        .unwrap()
+    }
+
+    fn run(q: &str) -> serde_json::Value {
+        let (s, b) = respond(&policy(), 1, Some(q), None);
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn allowed_credentialed_put() {
+        let v = run("origin=https://app.example&method=PUT&headers=x-token&credentials=include");
+        assert_eq!(v["outcome"], "allowed");
+        assert_eq!(v["preflight_needed"], true);
+    }
+
+    #[test]
+    fn refused_header_blocks_at_preflight_with_a_fix() {
+        let v = run("origin=https://app.example&method=PUT&headers=x-evil");
+        assert_eq!(v["outcome"], "blocked");
+        assert_eq!(v["blocked_at"], "preflight");
+        assert!(v["fix"].as_str().unwrap().contains("x-evil"), "{v}");
+    }
+
+    #[test]
+    fn refused_origin_blocks_the_actual_request() {
+        let v = run("origin=https://evil.example");
+        assert_eq!(v["outcome"], "blocked");
+        assert_eq!(v["blocked_at"], "actual");
+        assert!(v["reason"].as_str().unwrap().contains("evil.example"));
+    }
+
+    #[test]
+    fn safelisted_content_type_needs_no_preflight() {
+        let v = run(
+            "origin=https://app.example&method=POST&headers=content-type&content_type=text/plain",
+        );
+        assert_eq!(v["preflight_needed"], false);
+        let (s, _) = respond(&policy(), 1, Some("method=GET"), None);
+        assert_eq!(s, 400);
+    }
+}
