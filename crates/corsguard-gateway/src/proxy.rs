@@ -58,10 +58,9 @@ pub(crate) fn gateway_error(
 /// Decides a request with the given policy, counts it and logs refusals into the ring
 /// buffer (with the trace, computed only for refused requests).
 fn decide(shared: &Shared, policy: &Policy, version: u64, head: &RequestHead<'_>) -> Decision {
-    let d = policy.decide(head);
+    let (d, trace) = policy.decide_traced(head);
     shared.metrics.record_decision(&d);
-    if let Some(refusal) = d.refusal() {
-        let (_, trace) = policy.explain(head);
+    if let (Some(refusal), Some(trace)) = (d.refusal(), trace) {
         shared.refusals.push(RefusedRequest {
             at_unix: unix(SystemTime::now()),
             policy_version: version,

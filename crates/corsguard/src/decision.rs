@@ -732,10 +732,7 @@ impl Policy {
     /// ```
     pub fn decide(&self, req: &RequestHead<'_>) -> Decision {
         if tracing::enabled!(target: "corsguard", tracing::Level::DEBUG) {
-            let (d, trace) = self.explain(req);
-            tracing::debug!(target: "corsguard", kind = %d.kind, rule = %trace.rule, verdict = %trace.verdict, "{trace}");
-            log_refusal(req, &d, &trace.reason);
-            return d;
+            return self.decide_traced(req).0;
         }
         let d = self.decide_with(req, &mut NoTrace);
         if d.refusal.is_some() && tracing::enabled!(target: "corsguard", tracing::Level::INFO) {
@@ -743,6 +740,37 @@ impl Policy {
             log_refusal(req, &d, &trace.reason);
         }
         d
+    }
+
+    /// Like [`Policy::decide`], and also returns the [`Trace`](crate::Trace) of refused
+    /// requests (and of every request when debug logging is on), computed once. For callers
+    /// that keep refusals (an admin page's ring buffer) or report them.
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// let o = http::HeaderValue::from_static("https://b.example");
+    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// head.push_header(&http::header::ORIGIN, &o);
+    /// let (d, trace) = p.decide_traced(&head);
+    /// assert!(d.refusal().is_some());
+    /// assert!(trace.unwrap().reason.contains("https://b.example"));
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn decide_traced(&self, req: &RequestHead<'_>) -> (Decision, Option<crate::Trace>) {
+        let debug = tracing::enabled!(target: "corsguard", tracing::Level::DEBUG);
+        if !debug {
+            let d = self.decide_with(req, &mut NoTrace);
+            if d.refusal.is_none() {
+                return (d, None);
+            }
+        }
+        let (d, trace) = self.explain(req);
+        if debug {
+            tracing::debug!(target: "corsguard", kind = %d.kind, rule = %trace.rule, verdict = %trace.verdict, "{trace}");
+        }
+        log_refusal(req, &d, &trace.reason);
+        let keep = debug || d.refusal.is_some();
+        (d, keep.then_some(trace))
     }
 
     pub(crate) fn decide_with<T: Tracer>(&self, req: &RequestHead<'_>, t: &mut T) -> Decision {
