@@ -142,6 +142,8 @@ pub(crate) struct CorsRule {
     pub(crate) mode: Mode,
     /// `*` (any origin without credentials) or `forced_allow_origin`.
     pub(crate) constant_acao: Option<HeaderValue>,
+    /// `constant_acao` comes from `forced_allow_origin`.
+    pub(crate) forced_acao: bool,
     pub(crate) acam: Option<HeaderValue>,
     pub(crate) acah: Option<HeaderValue>,
     pub(crate) aceh: Option<HeaderValue>,
@@ -456,8 +458,8 @@ impl RuleSummary {
             allow_private_network: c.is_some_and(|c| c.private_network),
             skip_same_origin: c.is_some_and(|c| c.skip_same_origin),
             forced_allow_origin: c
+                .filter(|c| c.forced_acao)
                 .and_then(|c| c.constant_acao.as_ref())
-                .filter(|_| c.is_some_and(|c| !c.any_origin))
                 .and_then(|v| v.to_str().ok().map(str::to_owned)),
             preflight_status: c.map_or(204, |c| c.preflight_status.as_u16()),
             preflight_passthrough: c.is_some_and(|c| c.passthrough),

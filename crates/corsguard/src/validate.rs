@@ -810,6 +810,7 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
         passthrough: o.preflight_passthrough.as_ref().is_some_and(|v| v.value),
         on_reject: o.on_reject.as_ref().map_or(OnReject::Omit, |v| v.value),
         mode: o.mode.as_ref().map_or(Mode::Enforce, |v| v.value),
+        forced_acao: o.forced_allow_origin.is_some() && constant_acao.is_some(),
         constant_acao,
         acam,
         acah,

@@ -403,7 +403,11 @@ impl<'t> Walker<'t> {
                     Some("split it into two rules".into()),
                 );
             }
-        } else if let Some((m, _)) = matchers.pop() {
+            // Keep the first matcher so the rule does not silently become "every path" (and
+            // shadow the rules after it in the unreachable-rule check).
+            matchers.truncate(1);
+        }
+        if let Some((m, _)) = matchers.pop() {
             rule.matcher = m;
         } else if rule.hosts.is_none() {
             self.error(

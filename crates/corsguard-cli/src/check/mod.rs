@@ -1,0 +1,211 @@
+//! `corsguard check FILE…`: validate policy files and print every diagnostic, rustc-style
+//! (file:line:col, the source line underlined, code, message, hint) or as JSON.
+//!
+//! Exit status: 0 when every file is valid, 1 when a file has errors (or warnings with
+//! `--deny-warnings`), 2 on usage errors or unreadable files.
+
+pub mod render;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use corsguard::{ConfigErrors, Diagnostic, Format, Policy, Severity};
+
+use render::{JsonDiagnostic, OutputFormat, Style};
+
+/// Arguments of `corsguard check`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  corsguard check corsguard.yaml
+  corsguard check --deny-warnings --format json api.yaml admin.toml
+  CORS_ALLOWED_ORIGINS=https://app.example.com corsguard check --env corsguard.yaml
+
+Exit status: 0 valid, 1 errors (or warnings with --deny-warnings), 2 usage error or unreadable file.")]
+pub struct Args {
+    /// Policy files to validate (`.yaml`, `.yml` or `.toml`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format: `human` (rustc-style reports on stderr) or `json` (an array on stdout).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Treat warnings as errors (exit 1 when any file has a warning).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Apply environment overrides (`CORS_ALLOWED_ORIGINS`, `CORSGUARD_<OPTION>`) on top of
+    /// each file's `defaults:`, as `corsguard serve` does.
+    #[arg(long)]
+    pub env: bool,
+}
+
+/// A policy file read and validated.
+#[derive(Debug)]
+pub struct Checked {
+    /// The name used in diagnostics (the path as given).
+    pub name: String,
+    /// The file's text, when it could be read.
+    pub text: Option<String>,
+    /// The policy, or every diagnostic.
+    pub result: Result<Policy, ConfigErrors>,
+    /// `true` when the file could not be read or its format is unknown (exit 2).
+    pub unreadable: bool,
+}
+
+impl Checked {
+    /// Every diagnostic: the errors (with warnings) of a failed load, or the warnings of a
+    /// successful one, in source order (diagnostics without a position, such as those about
+    /// environment variables, last; ties keep the engine's order).
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        let all = match &self.result {
+            Ok(p) => p.warnings(),
+            Err(e) => e.diagnostics(),
+        };
+        let mut v: Vec<&Diagnostic> = all.iter().collect();
+        v.sort_by_key(|d| d.location.span.map_or(usize::MAX, |s| s.start));
+        v
+    }
+
+    /// The text spans point into.
+    pub fn source_text(&self) -> Option<&str> {
+        match &self.result {
+            Err(e) => e.source_text().or(self.text.as_deref()),
+            Ok(_) => self.text.as_deref(),
+        }
+    }
+}
+
+/// Reads and validates one policy file; `env` applies the process's environment overrides.
+pub fn load(path: &Path, env: bool) -> Checked {
+    let name = path.display().to_string();
+    let vars: Option<Vec<(String, String)>> = env.then(|| std::env::vars().collect());
+    let Some(format) = Format::from_path(path) else {
+        // Let the engine produce its `unknown-extension` diagnostic.
+        return Checked {
+            result: Policy::from_file(path),
+            name,
+            text: None,
+            unreadable: true,
+        };
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => Checked {
+            result: Policy::from_text(&text, &name, format, vars.as_deref()),
+            name,
+            text: Some(text),
+            unreadable: false,
+        },
+        Err(_) => Checked {
+            // The engine's loader words the I/O error (`io` code) consistently.
+            result: match vars {
+                Some(v) => Policy::from_file_and_env_vars(path, v),
+                None => Policy::from_file(path),
+            },
+            name,
+            text: None,
+            unreadable: true,
+        },
+    }
+}
+
+/// Renders every diagnostic of a checked file (human format) into a string.
+pub fn render_checked(c: &Checked, style: Style, deny_warnings: bool) -> String {
+    let mut out = String::new();
+    for d in c.diagnostics() {
+        let denied = deny_warnings && d.severity == Severity::Warning;
+        out.push_str(&render::render(d, &c.name, c.source_text(), style, denied));
+        out.push('\n');
+    }
+    out
+}
+
+/// One summary line: `file: ok`, `file: ok (2 warnings)`, `file: 1 error, 1 warning`.
+pub fn summary(c: &Checked, style: Style) -> String {
+    let errors = c
+        .diagnostics()
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = c.diagnostics().len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let bold = anstyle::Style::new().bold();
+    if c.unreadable {
+        format!("{}: not checked\n", style.paint(bold, &c.name))
+    } else if errors == 0 && warnings == 0 {
+        let green = anstyle::AnsiColor::Green.on_default().bold();
+        format!(
+            "{}: {}\n",
+            style.paint(bold, &c.name),
+            style.paint(green, "ok")
+        )
+    } else if errors == 0 {
+        let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+        format!(
+            "{}: {} ({})\n",
+            style.paint(bold, &c.name),
+            style.paint(yellow, "ok"),
+            plural(warnings, "warning")
+        )
+    } else {
+        let red = anstyle::AnsiColor::Red.on_default().bold();
+        let mut s = plural(errors, "error");
+        if warnings > 0 {
+            s.push_str(", ");
+            s.push_str(&plural(warnings, "warning"));
+        }
+        format!("{}: {}\n", style.paint(bold, &c.name), style.paint(red, &s))
+    }
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> ExitCode {
+    let style = Style::detect_stderr();
+    let checked: Vec<Checked> = args.files.iter().map(|f| load(f, args.env)).collect();
+    let mut status = 0u8;
+    for c in &checked {
+        let errors = c
+            .diagnostics()
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        let warnings = c
+            .diagnostics()
+            .iter()
+            .any(|d| d.severity == Severity::Warning);
+        let file_status = if c.unreadable {
+            2
+        } else if errors || (args.deny_warnings && warnings) {
+            1
+        } else {
+            0
+        };
+        status = status.max(file_status);
+    }
+    match args.format {
+        OutputFormat::Json => {
+            let all: Vec<JsonDiagnostic> = checked
+                .iter()
+                .flat_map(|c| {
+                    c.diagnostics()
+                        .into_iter()
+                        .map(|d| JsonDiagnostic::new(&c.name, d))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            match serde_json::to_string_pretty(&all) {
+                Ok(s) => println!("{s}"),
+                Err(e) => {
+                    eprintln!("corsguard check: cannot serialise diagnostics: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        OutputFormat::Human => {
+            let mut out = String::new();
+            for c in &checked {
+                out.push_str(&render_checked(c, style, args.deny_warnings));
+                out.push_str(&summary(c, style));
+            }
+            eprint!("{out}");
+        }
+    }
+    ExitCode::from(status)
+}

@@ -1,0 +1,590 @@
+//! `corsguard explain`: offline, what a browser (Chromium) does with one `fetch()` under a
+//! policy, step by step: is a preflight needed and why, the preflight it sends, what the
+//! policy answers (with the engine's trace), the browser's check of that answer, the actual
+//! request and response, the verdict, Chromium's console message, and the smallest
+//! configuration change that would allow the request (with a warning when it is unsafe).
+//!
+//! The browser half is `corsguard::browser::simulate`; the server half is `Policy::explain`
+//! in front of an application that answers `--app-status` with `--app-header`s.
+//!
+//! Exit status: 0 allowed, 1 blocked, 2 usage error or invalid policy.
+
+pub mod fix;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use corsguard::browser::{
+    ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
+    ResponseView, SimRequest, Step, Verdict, preflight_plan, simulate,
+};
+use corsguard::{Action, Fix, Policy, RequestHead, Trace};
+use serde::Serialize;
+
+use crate::check;
+use crate::check::render::{OutputFormat, Style};
+
+/// Arguments of `corsguard explain`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  corsguard explain --config corsguard.yaml --origin https://app.example.com \\
+      --url https://api.example.com/v1/items --method PUT --header 'X-Trace-Id: 1' --credentials include
+  corsguard explain -c corsguard.yaml --origin null --url https://api.example.com/public/logo.png
+  corsguard explain -c corsguard.yaml --origin https://app.example.com --url https://api.example.com/x \\
+      --app-status 500 --format json
+
+Exit status: 0 the browser allows the request, 1 it blocks it, 2 usage error or invalid policy.")]
+pub struct Args {
+    /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// Apply environment overrides (`CORS_ALLOWED_ORIGINS`, `CORSGUARD_<OPTION>`) first.
+    #[arg(long)]
+    pub env: bool,
+    /// The page's origin (`https://app.example.com`, or `null` for a sandboxed iframe or a
+    /// `data:`/`file:` page).
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: String,
+    /// The URL passed to `fetch()` (absolute).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The method, as the script writes it (`fetch(url, {method})`).
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// A header the script sets, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// `fetch()`'s credentials mode.
+    #[arg(long, value_enum, default_value_t = Credentials::SameOrigin)]
+    pub credentials: Credentials,
+    /// The status the application answers with when corsguard forwards a request.
+    #[arg(long, default_value_t = 200, value_name = "STATUS")]
+    pub app_status: u16,
+    /// A header the application sets on its responses, `Name: value` (repeatable).
+    #[arg(long = "app-header", value_name = "NAME: VALUE")]
+    pub app_headers: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// `fetch()`'s credentials modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Credentials {
+    /// Never send cookies.
+    Omit,
+    /// Send cookies to the page's own origin only (the default).
+    SameOrigin,
+    /// Always send cookies; the response must allow credentials.
+    Include,
+}
+
+impl From<Credentials> for CredentialsMode {
+    fn from(c: Credentials) -> CredentialsMode {
+        match c {
+            Credentials::Omit => CredentialsMode::Omit,
+            Credentials::SameOrigin => CredentialsMode::SameOrigin,
+            Credentials::Include => CredentialsMode::Include,
+        }
+    }
+}
+
+/// Parses `Name: value`.
+pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_owned(), v.trim().to_owned())),
+        _ => Err(format!("`{s}` is not a header: write `Name: value`")),
+    }
+}
+
+/// One request the browser sent, with the policy's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// What the browser sent.
+    pub request: SimRequest,
+    /// How the policy decided it.
+    pub policy: Trace,
+    /// What came back (policy answer, or the application's response decorated by it).
+    pub response: ResponseView,
+    /// Whether the application was called.
+    pub app_called: bool,
+    /// The browser's check of the response: `None` when it passed.
+    pub failure: Option<corsguard::browser::CorsFailure>,
+    /// What a passed preflight established.
+    pub preflight_outcome: Option<PreflightOutcome>,
+    /// What a passed response check established.
+    pub outcome: Option<ActualOutcome>,
+}
+
+/// The whole explanation (`--format json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The request as the script makes it.
+    pub request: BrowserRequest,
+    /// Whether the URL is cross-origin to the page.
+    pub cross_origin: bool,
+    /// Whether Chromium sends a preflight.
+    pub preflight_needed: bool,
+    /// Why the request is not simple.
+    pub preflight_reasons: Vec<String>,
+    /// Every request sent, with the policy's answer and the browser's check.
+    pub exchanges: Vec<Exchange>,
+    /// `allowed` or `blocked`.
+    pub verdict: &'static str,
+    /// The CDP `corsError`, when blocked by CORS.
+    pub cors_error: Option<String>,
+    /// Chromium's console message, when blocked by CORS.
+    pub console_message: Option<String>,
+    /// A `TypeError` `fetch()` throws before or outside the CORS checks.
+    pub fetch_error: Option<String>,
+    /// The smallest change that would allow the request.
+    pub fix: Option<Fix>,
+    /// The policy allowed the request but the browser blocks it anyway.
+    pub policy_allowed: bool,
+    /// Headers script can read on the final response.
+    pub exposed_headers: Vec<String>,
+    /// Script headers the browser does not send, with the reason.
+    pub dropped_headers: Vec<String>,
+    /// Where the spec and Chromium 156 differ for this request.
+    pub notes: Vec<String>,
+}
+
+/// Runs the policy in front of the application for one request the browser sends.
+fn answer(
+    policy: &Policy,
+    sent: &SimRequest,
+    app_status: u16,
+    app_headers: &http::HeaderMap,
+) -> (ResponseView, Trace, bool) {
+    let parsed = url::Url::parse(&sent.url).ok();
+    let path = parsed.as_ref().map_or("/", |u| u.path()).to_owned();
+    let host = parsed.as_ref().and_then(|u| {
+        u.host_str().map(|h| match u.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_owned(),
+        })
+    });
+    let scheme = parsed.as_ref().map(|u| u.scheme().to_owned());
+    let mut head = RequestHead::new(&sent.method, &path)
+        .with_host(host.as_deref())
+        .with_scheme(scheme.as_deref());
+    for (n, v) in &sent.headers {
+        head.push_header_bytes(n, v.as_bytes());
+    }
+    let (decision, trace) = policy.explain(&head);
+    let status = http::StatusCode::from_u16(app_status).unwrap_or(http::StatusCode::OK);
+    match decision.action() {
+        Action::Respond(_) => match decision.response_parts() {
+            Some((s, h)) => (ResponseView::from_parts(s, &h), trace, false),
+            None => (ResponseView::new(500), trace, false),
+        },
+        Action::Forward => {
+            let mut h = app_headers.clone();
+            decision.apply(&mut h);
+            (ResponseView::from_parts(status, &h), trace, true)
+        }
+        Action::PassThrough => (ResponseView::from_parts(status, app_headers), trace, true),
+    }
+}
+
+/// Builds the explanation (no output).
+pub fn explain(
+    policy: &Policy,
+    req: &BrowserRequest,
+    app_status: u16,
+    app_headers: &http::HeaderMap,
+) -> Report {
+    let plan = preflight_plan(req);
+    let mut answered: Vec<(Trace, bool)> = Vec::new();
+    let verdict: Verdict = simulate(req, |sent| {
+        let (resp, trace, app) = answer(policy, sent, app_status, app_headers);
+        answered.push((trace, app));
+        resp
+    });
+    let mut answered = answered.into_iter();
+    let mut exchanges = Vec::new();
+    for step in &verdict.steps {
+        let (request, response, failure, pre, out) = match step {
+            Step::Preflight {
+                request,
+                response,
+                outcome,
+                failure,
+            } => (request, response, failure, outcome.clone(), None),
+            Step::Request {
+                request,
+                response,
+                outcome,
+                failure,
+            } => (request, response, failure, None, outcome.clone()),
+            Step::PreflightCacheHit { .. } => continue,
+        };
+        let Some((trace, app_called)) = answered.next() else {
+            break;
+        };
+        exchanges.push(Exchange {
+            request: request.clone(),
+            policy: trace,
+            response: response.clone(),
+            app_called,
+            failure: failure.clone(),
+            preflight_outcome: pre,
+            outcome: out,
+        });
+    }
+    let (fix, policy_allowed) = match &verdict.failure {
+        Some(failure) => {
+            let failing = exchanges.iter().rev().find(|e| e.failure.is_some());
+            let f = fix::Failed {
+                failure,
+                trace: failing.map(|e| &e.policy),
+                status: failing.map_or(0, |e| e.response.status),
+                origin: &req.serialized_origin(),
+            };
+            fix::fix(policy, &f)
+        }
+        None => (None, false),
+    };
+    let mut notes: Vec<String> = verdict.notes.iter().map(ToString::to_string).collect();
+    for n in plan.notes.iter().map(ToString::to_string) {
+        if !notes.contains(&n) {
+            notes.push(n);
+        }
+    }
+    Report {
+        request: req.clone(),
+        cross_origin: plan.cross_origin,
+        preflight_needed: plan.needed,
+        preflight_reasons: plan.reasons.iter().map(ToString::to_string).collect(),
+        exchanges,
+        verdict: if verdict.allowed {
+            "allowed"
+        } else {
+            "blocked"
+        },
+        cors_error: verdict.cors_error().map(|e| e.as_str().to_owned()),
+        console_message: verdict.console_message(),
+        fetch_error: verdict.error.as_ref().map(ToString::to_string),
+        fix,
+        policy_allowed,
+        exposed_headers: verdict.exposed_headers.clone(),
+        dropped_headers: verdict
+            .dropped_headers
+            .iter()
+            .map(|d| {
+                let why = match d.reason {
+                    DropReason::Forbidden => {
+                        "a forbidden request header: fetch() silently drops it"
+                    }
+                    DropReason::NoCorsMode => "not allowed in no-cors mode",
+                    DropReason::Invalid => "not a valid header",
+                };
+                format!("{}: {why}", d.name)
+            })
+            .collect(),
+        notes,
+    }
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> ExitCode {
+    let err_style = Style::detect_stderr();
+    let checked = check::load(&args.config, args.env);
+    let policy = match &checked.result {
+        Ok(p) => p.clone(),
+        Err(_) => {
+            eprint!("{}", check::render_checked(&checked, err_style, false));
+            eprint!("{}", check::summary(&checked, err_style));
+            return ExitCode::from(2);
+        }
+    };
+    let mut req = BrowserRequest::new(args.origin.clone(), args.url.clone())
+        .method(args.method.clone())
+        .credentials(args.credentials.into());
+    for h in &args.headers {
+        match parse_header(h) {
+            Ok((n, v)) => req = req.header(n, v),
+            Err(e) => {
+                eprintln!("corsguard explain: --header {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut app_headers = http::HeaderMap::new();
+    for h in &args.app_headers {
+        let parsed = parse_header(h).and_then(|(n, v)| {
+            let name =
+                http::HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("{n}: {e}"))?;
+            let value = http::HeaderValue::from_str(&v).map_err(|e| format!("{v}: {e}"))?;
+            Ok((name, value))
+        });
+        match parsed {
+            Ok((n, v)) => {
+                app_headers.append(n, v);
+            }
+            Err(e) => {
+                eprintln!("corsguard explain: --app-header {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(e) = req.validate()
+        && matches!(
+            e.kind,
+            FetchErrorKind::InvalidPageOrigin | FetchErrorKind::InvalidUrl
+        )
+    {
+        eprintln!("corsguard explain: {e}");
+        return ExitCode::from(2);
+    }
+    let report = explain(&policy, &req, args.app_status, &app_headers);
+    match args.format {
+        OutputFormat::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("corsguard explain: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        OutputFormat::Human => print!("{}", render(&report, Style::detect_stdout())),
+    }
+    if report.verdict == "allowed" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn path_and_query(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// The human-readable explanation.
+pub fn render(r: &Report, style: Style) -> String {
+    use std::fmt::Write as _;
+    let bold = anstyle::Style::new().bold();
+    let green = anstyle::AnsiColor::Green.on_default().bold();
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+    let dim = anstyle::Style::new().dimmed();
+    let mut o = String::new();
+    let req = &r.request;
+    let _ = writeln!(
+        o,
+        "{} {} {}",
+        style.paint(bold, "Request:"),
+        req.normalized_method(),
+        req.url
+    );
+    let _ = writeln!(
+        o,
+        "  from {} (credentials: {})",
+        req.serialized_origin(),
+        req.credentials.as_str()
+    );
+    for (n, v) in &req.headers {
+        let _ = writeln!(o, "  script header  {n}: {v}");
+    }
+    for d in &r.dropped_headers {
+        let _ = writeln!(o, "  {} {d}", style.paint(yellow, "not sent:"));
+    }
+    o.push('\n');
+    let mut n = 0;
+    let mut step = |o: &mut String, title: String| {
+        n += 1;
+        let _ = writeln!(o, "{}", style.paint(bold, &format!("{n}. {title}")));
+    };
+    if let Some(e) = &r.fetch_error
+        && r.exchanges.is_empty()
+    {
+        step(&mut o, "fetch() throws before sending anything".into());
+        let _ = writeln!(o, "   TypeError: {e}");
+    } else if !r.cross_origin {
+        step(
+            &mut o,
+            "Same-origin request: CORS does not apply, no preflight".into(),
+        );
+    } else if r.preflight_needed {
+        step(&mut o, "Preflight needed:".into());
+        for reason in &r.preflight_reasons {
+            let _ = writeln!(o, "   - {reason}");
+        }
+    } else {
+        step(
+            &mut o,
+            "No preflight: a simple request (CORS-safelisted method and headers)".into(),
+        );
+    }
+    for e in &r.exchanges {
+        let what = if e.request.is_preflight() {
+            "preflight"
+        } else {
+            "request"
+        };
+        step(&mut o, format!("The browser sends the {what}:"));
+        let cookies = if e.request.is_preflight() {
+            " (never with cookies)"
+        } else if e.request.credentials {
+            " (with cookies)"
+        } else {
+            " (without cookies)"
+        };
+        let _ = writeln!(
+            o,
+            "     {} {}{}",
+            e.request.method,
+            path_and_query(&e.request.url),
+            style.paint(dim, cookies)
+        );
+        for (hn, hv) in &e.request.headers {
+            let _ = writeln!(o, "     {hn}: {hv}");
+        }
+        step(
+            &mut o,
+            format!(
+                "corsguard answers it (rule {}: {}):",
+                e.policy.rule, e.policy.rule_matcher
+            ),
+        );
+        for s in &e.policy.steps {
+            let _ = writeln!(o, "     {s}");
+        }
+        let _ = writeln!(o, "     verdict: {}: {}", e.policy.verdict, e.policy.reason);
+        let source = if e.app_called {
+            format!("the application's {} response", e.response.status)
+        } else {
+            format!("{} from corsguard", e.response.status)
+        };
+        let _ = writeln!(o, "     {} {source}:", style.paint(dim, "→"));
+        let mut shown = 0;
+        for (hn, hv) in &e.response.headers {
+            let lower = hn.to_ascii_lowercase();
+            if lower.starts_with("access-control-") || lower == "vary" || lower == "location" {
+                let _ = writeln!(o, "       {lower}: {hv}");
+                shown += 1;
+            }
+        }
+        if shown == 0 {
+            let _ = writeln!(o, "       (no CORS headers)");
+        }
+        match &e.failure {
+            Some(f) => {
+                step(
+                    &mut o,
+                    format!(
+                        "The browser checks the {what}: {}",
+                        style.paint(red, "FAILED")
+                    ),
+                );
+                let _ = writeln!(o, "   {}: {}", f.cors_error.as_str(), f.tail());
+            }
+            None => {
+                step(
+                    &mut o,
+                    format!(
+                        "The browser checks the {what}: {}",
+                        style.paint(green, "passed")
+                    ),
+                );
+                if let Some(p) = &e.preflight_outcome {
+                    if !p.methods.is_empty() {
+                        let _ = writeln!(o, "   allowed methods: {}", p.methods.join(", "));
+                    }
+                    if !p.header_names.is_empty() {
+                        let _ = writeln!(o, "   allowed headers: {}", p.header_names.join(", "));
+                    }
+                    let _ = writeln!(
+                        o,
+                        "   Chromium caches this preflight for {} s{}",
+                        p.max_age.chromium,
+                        match &p.max_age.header {
+                            Some(h)
+                                if h.trim()
+                                    .parse::<u64>()
+                                    .is_ok_and(|v| v > p.max_age.chromium) =>
+                                format!(
+                                    " (Access-Control-Max-Age {h} is capped at 7200; Safari caps at 600)"
+                                ),
+                            None => " (no Access-Control-Max-Age: the default)".to_owned(),
+                            _ => String::new(),
+                        }
+                    );
+                }
+                if let Some(a) = &e.outcome
+                    && a.redirect_location.is_none()
+                {
+                    let readable = if a.exposed_headers.is_empty() {
+                        "(no header of this response)".to_owned()
+                    } else {
+                        a.exposed_headers.join(", ")
+                    };
+                    let _ = writeln!(o, "   script can read: {readable}");
+                }
+            }
+        }
+    }
+    o.push('\n');
+    if r.verdict == "allowed" {
+        let _ = writeln!(
+            o,
+            "{} {}",
+            style.paint(bold, "Verdict:"),
+            style.paint(green, "allowed")
+        );
+    } else {
+        let why = r
+            .cors_error
+            .clone()
+            .or_else(|| r.fetch_error.as_ref().map(|_| "TypeError".to_owned()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{} {} ({why})",
+            style.paint(bold, "Verdict:"),
+            style.paint(red, "BLOCKED")
+        );
+        if let Some(m) = &r.console_message {
+            let _ = writeln!(o, "{} {m}", style.paint(bold, "Console:"));
+        }
+        if let Some(e) = &r.fetch_error {
+            let _ = writeln!(
+                o,
+                "{} TypeError: Failed to fetch ({e})",
+                style.paint(bold, "Script:")
+            );
+        }
+        if r.policy_allowed {
+            let _ = writeln!(
+                o,
+                "{} the policy allowed this request; the browser blocks it anyway",
+                style.paint(yellow, "Note:")
+            );
+        }
+        match &r.fix {
+            Some(fix) => {
+                let _ = writeln!(o, "{} {}", style.paint(bold, "Fix:"), fix.change);
+                if let Some(w) = &fix.warning {
+                    let _ = writeln!(o, "  {} {w}", style.paint(yellow, "warning:"));
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "{} no policy change allows this request",
+                    style.paint(bold, "Fix:")
+                );
+            }
+        }
+    }
+    for note in &r.notes {
+        let _ = writeln!(o, "{} {note}", style.paint(yellow, "Spec vs Chromium:"));
+    }
+    o
+}

@@ -1,0 +1,351 @@
+//! `corsguard check`: snapshot tests of the rendered diagnostics (every fixture under
+//! `tests/fixtures/check/`, compared byte for byte with its `.stderr` file, colours off, width
+//! 100), exit codes, `--deny-warnings`, `--env` and `--format json`.
+//!
+//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test -p corsguard-cli --test check`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn corsguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_corsguard"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("CLICOLOR_FORCE");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CORSGUARD_") || k.starts_with("CORS_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    corsguard().args(args).output().unwrap()
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `# expect: exit N` line every fixture starts with.
+fn expected_exit(text: &str) -> i32 {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# expect: exit "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("fixture lacks a `# expect: exit N` line")
+}
+
+#[test]
+fn rendered_diagnostics_match_the_snapshots() {
+    let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
+    let files = fixtures();
+    let yaml = files
+        .iter()
+        .filter(|f| f.extension().unwrap() == "yaml")
+        .count();
+    let toml = files.len() - yaml;
+    assert!(
+        yaml >= 8 && toml >= 7,
+        "need at least 15 fixtures (have {yaml} YAML, {toml} TOML)"
+    );
+    let mut failures = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let rel = rel.to_str().unwrap();
+        let text = std::fs::read_to_string(f).unwrap();
+        let out = run(&["check", rel]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.stdout.is_empty(), "{rel}: human output goes to stderr");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{rel}: ANSI escapes with NO_COLOR"
+        );
+        let code = out.status.code().unwrap();
+        if code != expected_exit(&text) {
+            failures.push(format!(
+                "{rel}: exit {code}, expected {}",
+                expected_exit(&text)
+            ));
+        }
+        let snap = f.with_extension(format!(
+            "{}.stderr",
+            f.extension().unwrap().to_str().unwrap()
+        ));
+        if update {
+            std::fs::write(&snap, &stderr).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| {
+            panic!(
+                "missing snapshot {} (run with UPDATE_SNAPSHOTS=1)",
+                snap.display()
+            )
+        });
+        if want != stderr {
+            failures.push(format!(
+                "{rel}: output differs from {}\n--- expected\n{want}\n--- got\n{stderr}",
+                snap.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_fixture_has_a_located_diagnostic_with_code_and_underline() {
+    for f in fixtures() {
+        let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let out = run(&["check", rel.to_str().unwrap()]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        if stderr.contains("╭─[") {
+            // file:line:col header, the underline, and the code.
+            assert!(
+                stderr.contains(&format!("╭─[{}:", rel.display())),
+                "{stderr}"
+            );
+            assert!(stderr.contains('─'), "{stderr}");
+        }
+        assert!(
+            stderr.contains("error[") || stderr.contains("warning["),
+            "{}: {stderr}",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn valid_file_is_ok() {
+    let out = run(&[
+        "check",
+        "../../examples/corsguard.yaml",
+        "../../examples/corsguard.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "../../examples/corsguard.yaml: ok\n../../examples/corsguard.toml: ok\n"
+    );
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_exit_1() {
+    let f = "tests/fixtures/check/warnings-only.yaml";
+    assert_eq!(run(&["check", f]).status.code(), Some(0));
+    let out = run(&["check", "--deny-warnings", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error (denied warning)[max-age-safari-cap]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_and_unknown_files_exit_2_but_others_are_still_checked() {
+    let out = run(&[
+        "check",
+        "tests/fixtures/check/does-not-exist.yaml",
+        "tests/fixtures/check/unknown-key.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error[io]")
+            && stderr.contains("cannot read `tests/fixtures/check/does-not-exist.yaml`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/fixtures/check/does-not-exist.yaml: not checked"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/fixtures/check/unknown-key.yaml: 2 errors"),
+        "{stderr}"
+    );
+
+    let out = run(&["check", "Cargo.lock"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("error[unknown-extension]"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["check"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["check", "--format", "xml", "a.yaml"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn env_overrides_are_validated_with_env_flag_only() {
+    let f = "../../examples/corsguard.yaml";
+    let out = corsguard()
+        .args(["check", f])
+        .env(
+            "CORS_ALLOWED_ORIGINS",
+            "https://ok.example, https://bad.example/",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "env ignored without --env");
+
+    let out = corsguard()
+        .args(["check", "--env", f])
+        .env(
+            "CORS_ALLOWED_ORIGINS",
+            "https://ok.example, https://bad.example/",
+        )
+        .env("CORSGUARD_MAX_AGE", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("error[origin-trailing-slash]"), "{stderr}");
+    assert!(
+        stderr.contains("env CORS_ALLOWED_ORIGINS: defaults.allow_origins[1]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("env CORSGUARD_MAX_AGE"), "{stderr}");
+
+    let out = corsguard()
+        .args(["check", "--env", "--format", "json", f])
+        .env("CORS_ALLOWED_ORIGINS", "https://bad.example/")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        json!([{
+            "file": "../../examples/corsguard.yaml",
+            "severity": "error",
+            "code": "origin-trailing-slash",
+            "message": "origin `https://bad.example/` ends with a slash; a serialized origin has no path",
+            "hint": "remove the trailing slash: `https://bad.example`",
+            "source": "env CORS_ALLOWED_ORIGINS",
+            "path": "defaults.allow_origins[0]",
+            "line": null,
+            "column": null,
+            "span": null
+        }])
+    );
+}
+
+#[test]
+fn json_output_is_a_stable_array() {
+    let out = run(&[
+        "check",
+        "--format",
+        "json",
+        "tests/fixtures/check/origin-trailing-slash.yaml",
+        "tests/fixtures/check/max-age.toml",
+        "../../examples/corsguard.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        json!([
+            {
+                "file": "tests/fixtures/check/origin-trailing-slash.yaml",
+                "severity": "error",
+                "code": "origin-trailing-slash",
+                "message": "origin `https://app.example.com/` ends with a slash; a serialized origin has no path",
+                "hint": "remove the trailing slash: `https://app.example.com`",
+                "source": "tests/fixtures/check/origin-trailing-slash.yaml",
+                "path": "defaults.allow_origins[0]",
+                "line": 5,
+                "column": 7,
+                "span": {"start": 125, "end": 149}
+            },
+            {
+                "file": "tests/fixtures/check/max-age.toml",
+                "severity": "error",
+                "code": "max-age-range",
+                "message": "max_age -1 is out of range 0..=86400 seconds",
+                "hint": "use 0 to disable preflight caching (negative values are not valid)",
+                "source": "tests/fixtures/check/max-age.toml",
+                "path": "defaults.max_age",
+                "line": 4,
+                "column": 11,
+                "span": {"start": 82, "end": 84}
+            },
+            {
+                "file": "tests/fixtures/check/max-age.toml",
+                "severity": "error",
+                "code": "max-age-range",
+                "message": "max_age 100000 is out of range 0..=86400 seconds",
+                "hint": "browsers cap it anyway: Chromium at 7200, Safari at 600",
+                "source": "tests/fixtures/check/max-age.toml",
+                "path": "paths[0].max_age",
+                "line": 8,
+                "column": 11,
+                "span": {"start": 120, "end": 126}
+            }
+        ])
+    );
+}
+
+#[test]
+fn json_spans_point_at_the_offending_text() {
+    for f in fixtures() {
+        let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let out = run(&["check", "--format", "json", rel.to_str().unwrap()]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let arr = v.as_array().unwrap();
+        assert!(!arr.is_empty(), "{}", rel.display());
+        for d in arr {
+            for key in [
+                "file", "severity", "code", "message", "hint", "path", "line", "column", "span",
+            ] {
+                assert!(d.get(key).is_some(), "{key} missing in {d}");
+            }
+            if let Some(span) = d["span"].as_object() {
+                let (s, e) = (
+                    span["start"].as_u64().unwrap() as usize,
+                    span["end"].as_u64().unwrap() as usize,
+                );
+                assert!(s <= e && e <= text.len(), "{d}");
+                let line = d["line"].as_u64().unwrap() as usize;
+                assert_eq!(text[..s].matches('\n').count() + 1, line, "{d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn colours_only_when_forced() {
+    let out = corsguard()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["check", "tests/fixtures/check/unknown-key.yaml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stderr).unwrap().contains('\u{1b}'));
+    // Not a terminal and nothing forced: plain text.
+    let out = corsguard()
+        .env_remove("NO_COLOR")
+        .args(["check", "tests/fixtures/check/unknown-key.yaml"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stderr).unwrap().contains('\u{1b}'));
+}
