@@ -19,7 +19,9 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "corsguard".into());
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let origins: Vec<String> = (0..10).map(|i| format!("https://app{i}.example.com")).collect();
+    let origins: Vec<String> = (0..10)
+        .map(|i| format!("https://app{i}.example.com"))
+        .collect();
     let app = Router::new().fallback(|| async { "ok" });
     let app = match which.as_str() {
         "corsguard" => {
@@ -48,7 +50,9 @@ async fn main() {
         }
         _ => app,
     };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     println!("{}", listener.local_addr().unwrap());
     axum::serve(listener, app).await.unwrap();
 }
