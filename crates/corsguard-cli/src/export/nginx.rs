@@ -334,6 +334,23 @@ impl Gen<'_> {
                 );
             }
         }
+        for (name, c) in &enforced {
+            let lower: Vec<&str> = c
+                .methods
+                .iter()
+                .filter(|m| m.bytes().any(|b| b.is_ascii_lowercase()))
+                .map(String::as_str)
+                .collect();
+            if !lower.is_empty() || c.methods_any {
+                w.push(
+                    Some(name),
+                    &format!(
+                        "nginx answers a request whose method is not upper-case with 400 while parsing the request line, before any CORS header applies: {} get(s) no CORS headers on the actual request",
+                        if lower.is_empty() { "lower-case methods admitted by `*`".to_string() } else { format!("`{}`", lower.join("`, `")) }
+                    ),
+                );
+            }
+        }
         let mut regexes: Vec<(String, Vec<String>)> = Vec::new();
         for (name, c) in &enforced {
             for o in &c.origins {
