@@ -197,7 +197,7 @@ impl<'a> RequestHead<'a> {
         for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
             head.push_header_bytes("access-control-request-headers", v.as_bytes());
         }
-        if let Some(v) = headers.get("access-control-request-private-network") {
+        if let Some(v) = headers.get(ACRPN) {
             head.push_header_bytes("access-control-request-private-network", v.as_bytes());
         }
         head
@@ -437,6 +437,9 @@ pub const OWNED_HEADERS: [HeaderName; 7] = [
     header::ACCESS_CONTROL_EXPOSE_HEADERS,
     ACAPN,
 ];
+
+/// `Access-Control-Request-Private-Network` (not among `http`'s constants).
+const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
 /// `Access-Control-Allow-Private-Network` (not among `http`'s constants).
 const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
@@ -732,14 +735,30 @@ impl Policy {
     /// ```
     pub fn decide(&self, req: &RequestHead<'_>) -> Decision {
         if tracing::enabled!(target: "corsguard", tracing::Level::DEBUG) {
-            return self.decide_traced(req).0;
+            return self.decide_logged(req);
         }
         let d = self.decide_with(req, &mut NoTrace);
-        if d.refusal.is_some() && tracing::enabled!(target: "corsguard", tracing::Level::INFO) {
-            let (_, trace) = self.explain(req);
-            log_refusal(req, &d, &trace.reason);
+        if d.refusal.is_some() {
+            self.log_refused(req, &d);
         }
         d
+    }
+
+    /// The debug-logging path, kept out of line so the common path stays small.
+    #[cold]
+    #[inline(never)]
+    fn decide_logged(&self, req: &RequestHead<'_>) -> Decision {
+        self.decide_traced(req).0
+    }
+
+    /// One info line per refusal (the reason needs the trace, so it is computed only here).
+    #[cold]
+    #[inline(never)]
+    fn log_refused(&self, req: &RequestHead<'_>, d: &Decision) {
+        if tracing::enabled!(target: "corsguard", tracing::Level::INFO) {
+            let (_, trace) = self.explain(req);
+            log_refusal(req, d, &trace.reason);
+        }
     }
 
     /// Like [`Policy::decide`], and also returns the [`Trace`](crate::Trace) of refused
