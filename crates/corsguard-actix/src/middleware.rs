@@ -2,14 +2,13 @@
 
 use std::future::{Ready, ready};
 use std::path::Path;
-use std::sync::Arc;
 
 use actix_web::Error;
 use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
-use corsguard::{Action, ConfigErrors, Decision, Policy, PolicyHandle};
+use corsguard::{Action, ConfigErrors, Policy, PolicyHandle, PolicySource};
 
 use crate::future::CorsResponseFuture;
 use crate::translate;
@@ -45,23 +44,6 @@ pub struct Cors {
     source: PolicySource,
 }
 
-#[derive(Debug, Clone)]
-enum PolicySource {
-    Fixed(Arc<Policy>),
-    Handle(PolicyHandle),
-}
-
-impl PolicySource {
-    /// Decides against the current policy; a handle is loaded once, so one request is
-    /// decided by one version.
-    fn decide(&self, head: &corsguard::RequestHead<'_>) -> Decision {
-        match self {
-            PolicySource::Fixed(p) => p.decide(head),
-            PolicySource::Handle(h) => h.load().decide(head),
-        }
-    }
-}
-
 impl Cors {
     /// Middleware enforcing `policy` (built with [`Policy::builder`], or loaded from text, a
     /// file or the environment). The policy's warnings, if any, are logged at `warn`.
@@ -75,11 +57,8 @@ impl Cors {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn new(policy: Policy) -> Self {
-        for w in policy.warnings() {
-            tracing::warn!(target: "corsguard", "{w}");
-        }
         Cors {
-            source: PolicySource::Fixed(Arc::new(policy)),
+            source: PolicySource::new(policy),
         }
     }
 
@@ -131,10 +110,7 @@ impl Cors {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn handle(&self) -> Option<&PolicyHandle> {
-        match &self.source {
-            PolicySource::Handle(h) => Some(h),
-            PolicySource::Fixed(_) => None,
-        }
+        self.source.handle()
     }
 }
 

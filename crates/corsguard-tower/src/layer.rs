@@ -1,9 +1,8 @@
 //! [`CorsLayer`]: where the policy comes from (a fixed policy or a hot-reloadable handle).
 
 use std::path::Path;
-use std::sync::Arc;
 
-use corsguard::{ConfigErrors, Decision, Policy, PolicyHandle, RequestHead};
+use corsguard::{ConfigErrors, Policy, PolicyHandle, PolicySource};
 use tower_layer::Layer;
 
 use crate::service::Cors;
@@ -41,33 +40,6 @@ pub struct CorsLayer {
     source: PolicySource,
 }
 
-/// Where a [`Cors`] service reads its policy from.
-#[derive(Debug, Clone)]
-pub(crate) enum PolicySource {
-    /// One policy for the life of the service.
-    Fixed(Arc<Policy>),
-    /// The handle's current policy, loaded once per request (hot reload).
-    Handle(PolicyHandle),
-}
-
-impl PolicySource {
-    /// Decides one request against the current policy. With a handle, the policy is loaded
-    /// once, so the whole decision comes from a single version.
-    pub(crate) fn decide(&self, head: &RequestHead<'_>) -> Decision {
-        match self {
-            PolicySource::Fixed(p) => p.decide(head),
-            PolicySource::Handle(h) => h.load().decide(head),
-        }
-    }
-}
-
-/// Logs a freshly loaded policy's warnings (it is usable, but the author should know).
-fn log_warnings(policy: &Policy) {
-    for w in policy.warnings() {
-        tracing::warn!(target: "corsguard", "{w}");
-    }
-}
-
 impl CorsLayer {
     /// A layer enforcing `policy` (built with [`Policy::builder`], or loaded from text, a
     /// file or the environment). The policy's warnings, if any, are logged at `warn`.
@@ -81,9 +53,8 @@ impl CorsLayer {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn new(policy: Policy) -> Self {
-        log_warnings(&policy);
         CorsLayer {
-            source: PolicySource::Fixed(Arc::new(policy)),
+            source: PolicySource::new(policy),
         }
     }
 
@@ -138,10 +109,7 @@ impl CorsLayer {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn handle(&self) -> Option<&PolicyHandle> {
-        match &self.source {
-            PolicySource::Handle(h) => Some(h),
-            PolicySource::Fixed(_) => None,
-        }
+        self.source.handle()
     }
 }
 

@@ -1,6 +1,5 @@
 //! [`Cors`]: the service — translate the request, decide, answer or decorate.
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use corsguard::{Action, Policy, PolicyHandle, RequestHead};
@@ -8,7 +7,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
-use crate::layer::PolicySource;
+use corsguard::PolicySource;
 
 /// The middleware service built by [`CorsLayer`](crate::CorsLayer): wraps an inner service
 /// and enforces a corsguard policy on it.
@@ -93,7 +92,7 @@ impl<S> Cors<S> {
     /// # }).unwrap();
     /// ```
     pub fn new(inner: S, policy: Policy) -> Self {
-        Cors::with_source(inner, PolicySource::Fixed(Arc::new(policy)))
+        Cors::with_source(inner, PolicySource::new(policy))
     }
 
     /// Wraps `inner` with the current policy of `handle`, loaded once per request.

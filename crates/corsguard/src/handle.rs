@@ -102,3 +102,66 @@ impl From<Policy> for PolicyHandle {
         PolicyHandle::new(p)
     }
 }
+
+/// Where an adapter reads its policy from: one fixed policy, or a [`PolicyHandle`]'s current
+/// one (hot reload). Every adapter (tower, actix-web, the gateway) holds one of these, so they
+/// load and decide the same way.
+///
+/// ```
+/// use corsguard::{Policy, PolicyHandle, PolicySource, RequestHead};
+/// let fixed = PolicySource::new(Policy::builder().allow_origin("https://a.example").build()?);
+/// assert!(fixed.handle().is_none());
+/// let handle = PolicyHandle::new(Policy::builder().allow_origin("https://a.example").build()?);
+/// let live = PolicySource::from(handle.clone());
+/// let d = live.decide(&RequestHead::new("GET", "/"));
+/// assert_eq!(d.vary_tokens().collect::<Vec<_>>(), ["Origin"]);
+/// assert_eq!(live.handle().map(PolicyHandle::version), Some(1));
+/// # Ok::<(), corsguard::ConfigErrors>(())
+/// ```
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// One policy for the life of the adapter.
+    Fixed(Policy),
+    /// The handle's current policy, loaded once per request.
+    Handle(PolicyHandle),
+}
+
+impl PolicySource {
+    /// A fixed source; the policy's warnings, if any, are logged at `warn` (the policy is
+    /// usable, but its author should know).
+    pub fn new(policy: Policy) -> Self {
+        for w in policy.warnings() {
+            tracing::warn!(target: "corsguard", "{w}");
+        }
+        PolicySource::Fixed(policy)
+    }
+
+    /// Decides one request against the current policy. A handle is loaded once, so the whole
+    /// decision comes from a single policy version, never a mix.
+    pub fn decide(&self, head: &crate::RequestHead<'_>) -> crate::Decision {
+        match self {
+            PolicySource::Fixed(p) => p.decide(head),
+            PolicySource::Handle(h) => h.load().decide(head),
+        }
+    }
+
+    /// The handle, for sources built from one.
+    pub fn handle(&self) -> Option<&PolicyHandle> {
+        match self {
+            PolicySource::Handle(h) => Some(h),
+            PolicySource::Fixed(_) => None,
+        }
+    }
+}
+
+impl From<Policy> for PolicySource {
+    fn from(p: Policy) -> Self {
+        PolicySource::new(p)
+    }
+}
+
+impl From<PolicyHandle> for PolicySource {
+    fn from(h: PolicyHandle) -> Self {
+        PolicySource::Handle(h)
+    }
+}

@@ -61,7 +61,7 @@ pub use decision::{
 pub use diagnostic::{
     ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean,
 };
-pub use handle::{PolicyHandle, Versioned};
+pub use handle::{PolicyHandle, PolicySource, Versioned};
 pub use origin::MAX_ORIGIN_LEN;
 pub use policy::{Policy, RuleSummary};
 pub use trace::{Fix, Trace, TraceStep};
