@@ -30,6 +30,9 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "client")]
+pub mod client;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

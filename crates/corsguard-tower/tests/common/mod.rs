@@ -4,20 +4,13 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use bytes::Bytes;
-use corsguard_testkit::{Case, Observed, app_response, request_headers};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use corsguard_testkit::app_response;
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-/// Bound on every single request of the tests.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running axum server; stopped when dropped.
 pub struct Server {
@@ -66,99 +59,5 @@ pub async fn testkit_app(headers: HeaderMap) -> Response<Body> {
     res
 }
 
-/// Sends one request over a fresh connection and observes the response: status, every
-/// header line (lower-case names) and the body.
-pub async fn send(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    host: Option<&str>,
-    headers: &[(String, String)],
-) -> (Observed, Bytes) {
-    tokio::time::timeout(
-        REQUEST_TIMEOUT,
-        send_inner(addr, method, path, host, headers),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))
-}
-
-async fn send_inner(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    host: Option<&str>,
-    headers: &[(String, String)],
-) -> (Observed, Bytes) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    let conn = tokio::spawn(conn);
-    let own_host = addr.to_string();
-    let mut req = Request::builder()
-        .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(path)
-        .header("host", host.unwrap_or(&own_host));
-    for (n, v) in headers {
-        req = req.header(n.as_str(), v.as_str());
-    }
-    let req = req.body(Empty::<Bytes>::new()).unwrap();
-    let res = sender.send_request(req).await.unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    drop(sender);
-    let _ = conn.await;
-    let observed = Observed {
-        status: parts.status.as_u16(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-    };
-    (observed, body)
-}
-
-/// Sends a behaviour-table row (its headers, app instructions and Host override).
-pub async fn send_case(addr: SocketAddr, case: &Case, self_origin: &str) -> Observed {
-    let headers = request_headers(case, self_origin);
-    send(
-        addr,
-        &case.request.method,
-        &case.request.path,
-        case.request.host.as_deref(),
-        &headers,
-    )
-    .await
-    .0
-}
-
-/// Builds `(name, value)` header lines from string pairs.
-pub fn lines(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect()
-}
-
-/// All values of a header in an observation.
-pub fn all<'a>(o: &'a Observed, name: &str) -> Vec<&'a str> {
-    o.headers
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
-/// The single value of a header (panics if it appears more than once).
-pub fn one<'a>(o: &'a Observed, name: &str) -> Option<&'a str> {
-    let v = all(o, name);
-    assert!(v.len() <= 1, "{name} appears {} times: {v:?}", v.len());
-    v.first().copied()
-}
+#[allow(unused_imports)]
+pub use corsguard_testkit::client::{REQUEST_TIMEOUT, all, lines, one, send, send_case};
