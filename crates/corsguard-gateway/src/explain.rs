@@ -1,6 +1,7 @@
 //! The explain endpoint: describe a browser request in the query string, get the engine's
 //! traces (preflight, if the browser would send one, and the actual request) and the outcome
-//! the browser would see, as JSON.
+//! the browser would see (judged by `corsguard::browser`, the model the Chromium suite
+//! checks), as JSON.
 //!
 //! `GET /__corsguard/explain?origin=…&method=PUT&headers=content-type,x-token&credentials=include&path=/api/x`
 //!
@@ -12,7 +13,8 @@
 //!   browser send a preflight;
 //! * `credentials`: `omit`, `same-origin` (default, as `fetch`) or `include`.
 
-use corsguard::{Policy, RequestHead, Trace};
+use corsguard::browser::{self, BrowserRequest, CredentialsMode, ResponseView};
+use corsguard::{Action, Decision, Policy, RequestHead, Trace};
 use http::{HeaderValue, Method, header};
 use serde::Serialize;
 
@@ -113,84 +115,52 @@ pub(crate) fn parse(query: Option<&str>, default_host: Option<&str>) -> Result<D
     Ok(d)
 }
 
-fn header<'t>(t: &'t Trace, name: &str) -> Option<&'t str> {
-    t.headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-fn list_has(list: Option<&str>, item: &str, case_sensitive: bool) -> bool {
-    list.is_some_and(|l| {
-        l.split(',').map(str::trim).any(|x| {
-            if case_sensitive {
-                x == item
-            } else {
-                x.eq_ignore_ascii_case(item)
-            }
-        })
-    })
-}
-
-/// The browser's CORS check (#cors-check) on the headers the gateway writes.
-fn cors_check(t: &Trace, d: &Described) -> Result<(), String> {
-    let creds = d.credentials == "include";
-    match header(t, "access-control-allow-origin") {
-        None => return Err("the response has no Access-Control-Allow-Origin header".into()),
-        Some("*") if creds => {
-            return Err(
-                "Access-Control-Allow-Origin is `*`, which does not work with credentials".into(),
-            );
-        }
-        Some("*") => {}
-        Some(o) if o == d.origin => {}
-        Some(o) => {
-            return Err(format!(
-                "Access-Control-Allow-Origin is `{o}`, not the page's origin `{}`",
-                d.origin
-            ));
-        }
-    }
-    if creds && header(t, "access-control-allow-credentials") != Some("true") {
-        return Err(
-            "credentials are included but Access-Control-Allow-Credentials is not `true`".into(),
-        );
-    }
-    Ok(())
-}
-
-/// The preflight-specific checks (#cors-preflight-fetch): method and headers.
-fn preflight_check(t: &Trace, d: &Described) -> Result<(), String> {
-    cors_check(t, d)?;
-    let creds = d.credentials == "include";
-    let acam = header(t, "access-control-allow-methods");
-    let safelisted = matches!(d.method.as_str(), "GET" | "HEAD" | "POST");
-    let star = !creds && list_has(acam, "*", true);
-    if !safelisted && !star && !list_has(acam, &d.method, true) {
-        return Err(format!(
-            "method {} is not in Access-Control-Allow-Methods",
-            d.method
-        ));
-    }
-    let acah = header(t, "access-control-allow-headers");
+/// The request as the browser model sees it: the page origin, the URL on this gateway, the
+/// method, the non-safelisted header names (values do not matter past the safelist, which
+/// `parse` already applied) and the credentials mode.
+fn browser_request(d: &Described) -> BrowserRequest {
+    let url = format!(
+        "http://{}{}",
+        d.host.as_deref().unwrap_or("gateway.invalid"),
+        d.path
+    );
+    let credentials = match d.credentials.as_str() {
+        "include" => CredentialsMode::Include,
+        "omit" => CredentialsMode::Omit,
+        _ => CredentialsMode::SameOrigin,
+    };
+    let mut r = BrowserRequest::new(d.origin.clone(), url)
+        .method(d.method.clone())
+        .credentials(credentials);
     for h in &d.headers {
-        let star = !creds && h != "authorization" && list_has(acah, "*", true);
-        if !star && !list_has(acah, h, false) {
-            return Err(format!(
-                "request header `{h}` is not in Access-Control-Allow-Headers"
-            ));
-        }
+        r = r.header(h.clone(), "x");
     }
-    Ok(())
+    r
+}
+
+/// What the browser receives for a decision: the engine's status for answered requests,
+/// the application's (assumed 200) otherwise, and the headers the decision writes.
+fn response_view(decision: &Decision, trace: &Trace) -> ResponseView {
+    let status = match decision.action() {
+        Action::Respond(s) => s.as_u16(),
+        Action::Forward | Action::PassThrough => 200,
+    };
+    trace
+        .headers
+        .iter()
+        .fold(ResponseView::new(status), |v, (n, val)| {
+            v.with_header(n.clone(), val.clone())
+        })
 }
 
 /// Runs the described request through the policy.
 pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanation {
     let origin = HeaderValue::from_str(&d.origin).ok();
     let method = d.method.clone();
-    let needs_preflight =
-        !matches!(method.as_str(), "GET" | "HEAD" | "POST") || !d.headers.is_empty();
+    let breq = browser_request(&d);
+    let needs_preflight = browser::preflight_plan(&breq).needed;
 
+    let mut blocked: Option<(&'static str, String, Option<String>)> = None;
     let preflight = needs_preflight.then(|| {
         let acrm = HeaderValue::from_str(&method).ok();
         let acrh = HeaderValue::from_str(&d.headers.join(",")).ok();
@@ -204,31 +174,32 @@ pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanatio
         if let Some(h) = acrh.as_ref().filter(|_| !d.headers.is_empty()) {
             head.push_header(&header::ACCESS_CONTROL_REQUEST_HEADERS, h);
         }
-        policy.explain(&head).1
+        let (decision, trace) = policy.explain(&head);
+        if let Err(failure) = browser::check_preflight(&breq, &response_view(&decision, &trace)) {
+            let reason = if trace.refusal.is_some() {
+                trace.reason.clone()
+            } else {
+                failure.message()
+            };
+            blocked = Some((
+                "preflight",
+                reason,
+                trace.fix.as_ref().map(|f| f.to_string()),
+            ));
+        }
+        trace
     });
-
-    let mut blocked: Option<(&'static str, String, Option<String>)> = None;
-    if let Some(p) = &preflight
-        && let Err(why) = preflight_check(p, &d)
-    {
-        let reason = if p.refusal.is_some() {
-            p.reason.clone()
-        } else {
-            why
-        };
-        blocked = Some(("preflight", reason, p.fix.as_ref().map(|f| f.to_string())));
-    }
     let actual = if blocked.is_none() {
         let mut head = RequestHead::new(&method, &d.path).with_host(d.host.as_deref());
         if let Some(o) = &origin {
             head.push_header(&header::ORIGIN, o);
         }
-        let t = policy.explain(&head).1;
-        if let Err(why) = cors_check(&t, &d) {
+        let (decision, t) = policy.explain(&head);
+        if let Err(failure) = browser::check_response(&breq, &response_view(&decision, &t)) {
             let reason = if t.refusal.is_some() {
                 t.reason.clone()
             } else {
-                why
+                failure.message()
             };
             let fix = t.fix.as_ref().map(|f| f.to_string()).or_else(|| {
                 (d.credentials == "include")
