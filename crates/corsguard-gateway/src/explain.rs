@@ -13,9 +13,9 @@
 //!   browser send a preflight;
 //! * `credentials`: `omit`, `same-origin` (default, as `fetch`) or `include`.
 
-use corsguard::browser::{self, BrowserRequest, CredentialsMode, ResponseView};
-use corsguard::{Action, Decision, Policy, RequestHead, Trace};
-use http::{HeaderValue, Method, header};
+use corsguard::browser::{self, BrowserRequest, CredentialsMode, SimRequestKind};
+use corsguard::{Policy, Trace};
+use http::Method;
 use serde::Serialize;
 
 /// Path of the explain endpoint on the gateway listener (when enabled with
@@ -138,79 +138,55 @@ fn browser_request(d: &Described) -> BrowserRequest {
     r
 }
 
-/// What the browser receives for a decision: the engine's status for answered requests,
-/// the application's (assumed 200) otherwise, and the headers the decision writes.
-fn response_view(decision: &Decision, trace: &Trace) -> ResponseView {
-    let status = match decision.action() {
-        Action::Respond(s) => s.as_u16(),
-        Action::Forward | Action::PassThrough => 200,
-    };
-    trace
-        .headers
-        .iter()
-        .fold(ResponseView::new(status), |v, (n, val)| {
-            v.with_header(n.clone(), val.clone())
-        })
-}
-
-/// Runs the described request through the policy.
+/// Runs the described request through the policy, as the browser would send it.
 pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanation {
-    let origin = HeaderValue::from_str(&d.origin).ok();
-    let method = d.method.clone();
     let breq = browser_request(&d);
     let needs_preflight = browser::preflight_plan(&breq).needed;
-
-    let mut blocked: Option<(&'static str, String, Option<String>)> = None;
-    let preflight = needs_preflight.then(|| {
-        let acrm = HeaderValue::from_str(&method).ok();
-        let acrh = HeaderValue::from_str(&d.headers.join(",")).ok();
-        let mut head = RequestHead::new("OPTIONS", &d.path).with_host(d.host.as_deref());
-        if let Some(o) = &origin {
-            head.push_header(&header::ORIGIN, o);
-        }
-        if let Some(m) = &acrm {
-            head.push_header(&header::ACCESS_CONTROL_REQUEST_METHOD, m);
-        }
-        if let Some(h) = acrh.as_ref().filter(|_| !d.headers.is_empty()) {
-            head.push_header(&header::ACCESS_CONTROL_REQUEST_HEADERS, h);
-        }
-        let (decision, trace) = policy.explain(&head);
-        if let Err(failure) = browser::check_preflight(&breq, &response_view(&decision, &trace)) {
-            let reason = if trace.refusal.is_some() {
-                trace.reason.clone()
-            } else {
-                failure.message()
-            };
-            blocked = Some((
-                "preflight",
-                reason,
-                trace.fix.as_ref().map(|f| f.to_string()),
-            ));
-        }
-        trace
+    // The engine answers every request the browser model sends (the app behind it: 200).
+    let mut traces: Vec<(bool, Trace)> = Vec::new();
+    let verdict = browser::simulate(&breq, |sent| {
+        let a = browser::answer_with_policy(
+            policy,
+            sent,
+            http::StatusCode::OK,
+            &http::HeaderMap::new(),
+        );
+        traces.push((sent.kind == SimRequestKind::Preflight, a.trace));
+        a.response
     });
-    let actual = if blocked.is_none() {
-        let mut head = RequestHead::new(&method, &d.path).with_host(d.host.as_deref());
-        if let Some(o) = &origin {
-            head.push_header(&header::ORIGIN, o);
-        }
-        let (decision, t) = policy.explain(&head);
-        if let Err(failure) = browser::check_response(&breq, &response_view(&decision, &t)) {
-            let reason = if t.refusal.is_some() {
-                t.reason.clone()
-            } else {
-                failure.message()
-            };
-            let fix = t.fix.as_ref().map(|f| f.to_string()).or_else(|| {
-                (d.credentials == "include")
-                    .then(|| format!("set `allow_credentials: true` on {}", t.rule))
+    let preflight = traces.iter().find(|(p, _)| *p).map(|(_, t)| t.clone());
+    let actual = traces
+        .iter()
+        .rev()
+        .find(|(p, _)| !*p)
+        .map(|(_, t)| t.clone());
+    let blocked = verdict.failure.as_ref().map(|failure| {
+        let at = if failure.preflight {
+            "preflight"
+        } else {
+            "actual"
+        };
+        let trace = if failure.preflight {
+            preflight.as_ref()
+        } else {
+            actual.as_ref()
+        };
+        let reason = match trace {
+            Some(t) if t.refusal.is_some() => t.reason.clone(),
+            _ => failure.message(),
+        };
+        let fix = trace
+            .and_then(|t| t.fix.as_ref().map(|f| f.to_string()))
+            .or_else(|| {
+                (d.credentials == "include" && !failure.preflight).then(|| {
+                    format!(
+                        "set `allow_credentials: true` on {}",
+                        trace.map_or("defaults", |t| t.rule.as_str())
+                    )
+                })
             });
-            blocked = Some(("actual", reason, fix));
-        }
-        Some(t)
-    } else {
-        None
-    };
+        (at, reason, fix)
+    });
     let (outcome, blocked_at, reason, fix) = match blocked {
         Some((at, reason, fix)) => ("blocked", Some(at), reason, fix),
         None => (

@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use corsguard::browser::{
     ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
-    ResponseView, SimRequest, Step, Verdict, preflight_plan, simulate,
+    ResponseView, SimRequest, Step, Verdict, answer_with_policy, preflight_plan, simulate,
 };
-use corsguard::{Action, Fix, Policy, RequestHead, Trace};
+use corsguard::{Fix, Policy, Trace};
 use serde::Serialize;
 
 use crate::check;
@@ -150,44 +150,6 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// Runs the policy in front of the application for one request the browser sends.
-fn answer(
-    policy: &Policy,
-    sent: &SimRequest,
-    app_status: u16,
-    app_headers: &http::HeaderMap,
-) -> (ResponseView, Trace, bool) {
-    let parsed = url::Url::parse(&sent.url).ok();
-    let path = parsed.as_ref().map_or("/", |u| u.path()).to_owned();
-    let host = parsed.as_ref().and_then(|u| {
-        u.host_str().map(|h| match u.port() {
-            Some(p) => format!("{h}:{p}"),
-            None => h.to_owned(),
-        })
-    });
-    let scheme = parsed.as_ref().map(|u| u.scheme().to_owned());
-    let mut head = RequestHead::new(&sent.method, &path)
-        .with_host(host.as_deref())
-        .with_scheme(scheme.as_deref());
-    for (n, v) in &sent.headers {
-        head.push_header_bytes(n, v.as_bytes());
-    }
-    let (decision, trace) = policy.explain(&head);
-    let status = http::StatusCode::from_u16(app_status).unwrap_or(http::StatusCode::OK);
-    match decision.action() {
-        Action::Respond(_) => match decision.response_parts() {
-            Some((s, h)) => (ResponseView::from_parts(s, &h), trace, false),
-            None => (ResponseView::new(500), trace, false),
-        },
-        Action::Forward => {
-            let mut h = app_headers.clone();
-            decision.apply(&mut h);
-            (ResponseView::from_parts(status, &h), trace, true)
-        }
-        Action::PassThrough => (ResponseView::from_parts(status, app_headers), trace, true),
-    }
-}
-
 /// Builds the explanation (no output).
 pub fn explain(
     policy: &Policy,
@@ -198,9 +160,10 @@ pub fn explain(
     let plan = preflight_plan(req);
     let mut answered: Vec<(Trace, bool)> = Vec::new();
     let verdict: Verdict = simulate(req, |sent| {
-        let (resp, trace, app) = answer(policy, sent, app_status, app_headers);
-        answered.push((trace, app));
-        resp
+        let status = http::StatusCode::from_u16(app_status).unwrap_or(http::StatusCode::OK);
+        let a = answer_with_policy(policy, sent, status, app_headers);
+        answered.push((a.trace, a.app_called));
+        a.response
     });
     let mut answered = answered.into_iter();
     let mut exchanges = Vec::new();

@@ -47,6 +47,7 @@ mod cache;
 mod check;
 mod message;
 mod notes;
+mod policy_answer;
 mod preflight;
 mod request;
 mod response;
@@ -63,6 +64,7 @@ pub use check::{
 };
 pub use message::{CorsError, CorsFailure, PREFLIGHT_PREFIX};
 pub use notes::{Deviation, SpecNote};
+pub use policy_answer::{PolicyAnswer, answer_with_policy};
 pub use preflight::{PreflightPlan, PreflightReason, SimRequest, SimRequestKind, preflight_plan};
 pub use request::{
     BrowserRequest, CredentialsMode, DropReason, DroppedHeader, FetchError, FetchErrorKind,
