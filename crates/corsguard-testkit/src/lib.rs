@@ -32,6 +32,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "reload")]
+pub mod reload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
