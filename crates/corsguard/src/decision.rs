@@ -751,13 +751,13 @@ impl Policy {
         self.decide_traced(req).0
     }
 
-    /// One info line per refusal (the reason needs the trace, so it is computed only here).
+    /// One info line per refusal, formatted from the request itself: no trace is built, so
+    /// a flood of refused requests costs no more than the log line.
     #[cold]
     #[inline(never)]
     fn log_refused(&self, req: &RequestHead<'_>, d: &Decision) {
-        if tracing::enabled!(target: "corsguard", tracing::Level::INFO) {
-            let (_, trace) = self.explain(req);
-            log_refusal(req, d, &trace.reason);
+        if let Some(r) = d.refusal {
+            log_refusal(req, d, &RefusalReason { req, refusal: r });
         }
     }
 
@@ -799,7 +799,51 @@ impl Policy {
     }
 }
 
-fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &str) {
+/// The one-line reason of a refusal, written straight from the request's bytes.
+struct RefusalReason<'r, 'a> {
+    req: &'r RequestHead<'a>,
+    refusal: Refusal,
+}
+
+impl std::fmt::Display for RefusalReason<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lossy = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
+        match self.refusal {
+            Refusal::OriginNotAllowed => {
+                write!(f, "origin `{}` is not allowed", lossy(self.req.origin))
+            }
+            Refusal::NullOrigin => f.write_str("`null` origin refused (allow_null_origin is off)"),
+            Refusal::OriginTooLong => f.write_str("Origin over 326 bytes"),
+            Refusal::MultipleOrigins => f.write_str("several Origin header lines"),
+            Refusal::MethodNotAllowed => {
+                write!(f, "method `{}` is not allowed", lossy(self.req.acrm))
+            }
+            Refusal::InvalidRequestMethod => write!(
+                f,
+                "Access-Control-Request-Method `{}` is not a single method token",
+                lossy(self.req.acrm)
+            ),
+            Refusal::HeaderNotAllowed => write!(
+                f,
+                "a requested header is not allowed (Access-Control-Request-Headers: {})",
+                self.req
+                    .request_header_lines()
+                    .iter()
+                    .map(|l| lossy(Some(l)))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+            Refusal::MalformedRequestHeaders => f.write_str(
+                "Access-Control-Request-Headers is malformed or over the parsing limits",
+            ),
+            Refusal::PrivateNetworkNotAllowed => {
+                f.write_str("private network access was requested and allow_private_network is off")
+            }
+        }
+    }
+}
+
+fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &dyn std::fmt::Display) {
     if let Some(r) = d.refusal {
         tracing::info!(
             target: "corsguard",
