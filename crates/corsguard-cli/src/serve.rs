@@ -147,6 +147,12 @@ fn load(args: &Args) -> Result<GatewayConfig, corsguard_gateway::Error> {
         .handle_signals(true))
 }
 
+/// Writes a line to stdout; a closed stdout (`| head -1`) is not an error worth a panic.
+fn out(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     if args.check {
@@ -181,12 +187,18 @@ pub fn run(args: Args) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        println!("corsguard gateway listening on {}", running.url());
+        out(format_args!(
+            "corsguard gateway listening on {}",
+            running.url()
+        ));
         if let Some(a) = running.admin_url() {
-            println!("corsguard admin on {a}/");
+            out(format_args!("corsguard admin on {a}/"));
         }
         let report = running.wait().await;
-        if report.drained {
+        if report.failed {
+            eprintln!("corsguard serve: the gateway failed (see the log)");
+            ExitCode::from(1)
+        } else if report.drained {
             ExitCode::SUCCESS
         } else {
             // Stopping was still orderly: the deadline is part of the contract.
@@ -219,13 +231,13 @@ fn check(args: &Args) -> ExitCode {
                 .config
                 .as_ref()
                 .map_or_else(|| "environment".to_owned(), |p| p.display().to_string());
-            println!(
+            out(format_args!(
                 "{name}: ok ({} rules, {} warnings)",
                 config.policy().load().rule_names().len(),
                 config.policy().load().warnings().len()
-            );
+            ));
             for n in notes {
-                println!("  {n}");
+                out(format_args!("  {n}"));
             }
             ExitCode::SUCCESS
         }

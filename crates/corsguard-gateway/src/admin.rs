@@ -27,10 +27,61 @@ pub(crate) fn escape(s: &str) -> String {
     o
 }
 
+/// Whether the admin listener answers a request with this `Host` (or `:authority`): none,
+/// an IP literal (a DNS-rebinding page always sends a name), `localhost` and
+/// `*.localhost`, or an entry of `gateway.admin_hosts` (a name, or `name:port`).
+pub(crate) fn host_allowed(host: Option<&str>, extra: &[String]) -> bool {
+    let Some(host) = host else {
+        return true;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => {
+            return rest
+                .split(']')
+                .next()
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => match host.rsplit_once(':') {
+            Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => host,
+        },
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || name
+            .len()
+            .checked_sub(".localhost".len())
+            .and_then(|i| name.get(i..))
+            .is_some_and(|s| s.eq_ignore_ascii_case(".localhost"))
+    {
+        return true;
+    }
+    extra.iter().any(|e| {
+        if e.contains(':') {
+            e.eq_ignore_ascii_case(host)
+        } else {
+            e.eq_ignore_ascii_case(name)
+        }
+    })
+}
+
 pub(crate) fn handler(shared: Arc<Shared>) -> Handler {
     Arc::new(move |req, _peer| {
         let shared = shared.clone();
         Box::pin(async move {
+            let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
+                req.headers()
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+            });
+            if !host_allowed(host, &shared.settings.admin_hosts) {
+                return response(
+                    421,
+                    &[("content-type", "text/plain")],
+                    "unknown Host: the admin listener answers loopback names, IP addresses and gateway.admin_hosts\n",
+                );
+            }
             let path = req.uri().path();
             match path {
                 "/healthz" => response(200, &[("content-type", "text/plain")], "ok\n"),
@@ -189,5 +240,36 @@ mod tests {
             super::escape("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
+    }
+
+    use super::host_allowed;
+
+    #[test]
+    fn dns_rebinding_hosts_are_refused() {
+        let extra = vec!["admin.internal".to_owned(), "ops.example:9901".to_owned()];
+        for ok in [
+            None,
+            Some("127.0.0.1:9901"),
+            Some("10.0.0.5:9901"),
+            Some("[::1]:9901"),
+            Some("localhost:9901"),
+            Some("LOCALHOST"),
+            Some("app.localhost:9901"),
+            Some("admin.internal:9901"),
+            Some("ops.example:9901"),
+        ] {
+            assert!(host_allowed(ok, &extra), "{ok:?}");
+        }
+        for bad in [
+            Some("attacker.example"),
+            Some("attacker.example:9901"),
+            Some("localhost.attacker.example"),
+            Some("evillocalhost"),
+            Some("ops.example:80"),
+            Some("[not-an-ip]"),
+            Some("127.0.0.1.attacker.example"),
+        ] {
+            assert!(!host_allowed(bad, &extra), "{bad:?}");
+        }
     }
 }

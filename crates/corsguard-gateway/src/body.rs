@@ -7,7 +7,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -15,6 +15,8 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
+
+use crate::server::StreamGuard;
 
 /// Boxed error of streaming bodies.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -39,22 +41,30 @@ pub(crate) fn empty() -> GatewayBody {
 #[error("request body over the {0}-byte limit")]
 pub(crate) struct BodyTooLarge(pub(crate) u64);
 
+/// What went wrong with a client's request body, as seen after the upstream call failed.
+pub(crate) const BODY_OK: u8 = 0;
+/// Over `limits.max_body_bytes` (→ 413).
+pub(crate) const BODY_TOO_LARGE: u8 = 1;
+/// The client sent a malformed body or went away mid-body (→ 400, not the upstream's fault).
+pub(crate) const BODY_CLIENT_ERROR: u8 = 2;
+
 /// The client's request body, streamed to the upstream, failing once more than `limit`
-/// bytes have been seen (the flag lets the proxy answer 413 instead of 502).
+/// bytes have been seen. `state` tells the proxy why the upstream call failed: the body
+/// was too large (413) or the client's side broke (400), rather than the upstream (502).
 pub(crate) struct RequestBody {
     inner: Incoming,
     limit: u64,
     remaining: u64,
-    exceeded: Arc<AtomicBool>,
+    state: Arc<AtomicU8>,
 }
 
 impl RequestBody {
-    pub(crate) fn new(inner: Incoming, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
+    pub(crate) fn new(inner: Incoming, limit: u64, state: Arc<AtomicU8>) -> Self {
         RequestBody {
             inner,
             limit,
             remaining: limit,
-            exceeded,
+            state,
         }
     }
 }
@@ -73,14 +83,17 @@ impl Body for RequestBody {
                 if let Some(d) = frame.data_ref() {
                     let n = u64::try_from(d.len()).unwrap_or(u64::MAX);
                     if n > this.remaining {
-                        this.exceeded.store(true, Ordering::Release);
+                        this.state.store(BODY_TOO_LARGE, Ordering::Release);
                         return Poll::Ready(Some(Err(Box::new(BodyTooLarge(this.limit)))));
                     }
                     this.remaining -= n;
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(Some(Err(e))) => {
+                this.state.store(BODY_CLIENT_ERROR, Ordering::Release);
+                Poll::Ready(Some(Err(Box::new(e))))
+            }
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
@@ -95,14 +108,15 @@ impl Body for RequestBody {
     }
 }
 
-/// A streaming body that holds `guard` until it is finished or dropped.
-pub(crate) struct Tracked<B, G> {
+/// A streaming response body that holds its connection's [`StreamGuard`] until it is
+/// finished or dropped, and reports every frame as progress (for `timeouts.send`).
+pub(crate) struct Tracked<B> {
     inner: B,
-    guard: Option<G>,
+    guard: Option<StreamGuard>,
 }
 
-impl<B, G> Tracked<B, G> {
-    pub(crate) fn new(inner: B, guard: G) -> Self {
+impl<B> Tracked<B> {
+    pub(crate) fn new(inner: B, guard: StreamGuard) -> Self {
         Tracked {
             inner,
             guard: Some(guard),
@@ -110,11 +124,10 @@ impl<B, G> Tracked<B, G> {
     }
 }
 
-impl<B, G> Body for Tracked<B, G>
+impl<B> Body for Tracked<B>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: Into<BoxError>,
-    G: Unpin,
 {
     type Data = Bytes;
     type Error = BoxError;
@@ -125,7 +138,12 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         let r = match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(f))) => Poll::Ready(Some(Ok(f))),
+            Poll::Ready(Some(Ok(f))) => {
+                if let Some(g) = &this.guard {
+                    g.progress();
+                }
+                Poll::Ready(Some(Ok(f)))
+            }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => return Poll::Pending,

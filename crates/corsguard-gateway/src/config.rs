@@ -200,6 +200,10 @@ impl GatewayConfig {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn check(&self) -> Result<Vec<String>, Error> {
+        let out = self.settings.out_of_range();
+        if !out.is_empty() {
+            return Err(Error::Settings(out));
+        }
         let policy = self.policy.load();
         let mut notes = Vec::new();
         let default = match &self.upstream_override {

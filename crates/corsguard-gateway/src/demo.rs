@@ -189,16 +189,30 @@ pub async fn start(config: DemoConfig) -> Result<RunningDemo, Error> {
     .replace("</", "<\\/");
     let page: Arc<str> = PAGE.replace("__CONFIG__", &page_config).into();
 
-    tasks.spawn(serve(api_l, api_handler(), stop.clone(), tasks.clone()));
+    // The demo's own servers (loopback only): the same bounds as an admin listener.
+    let limits = crate::simple::ListenerLimits {
+        header_read: std::time::Duration::from_secs(10),
+        max_connections: 256,
+        lifetime: std::time::Duration::from_secs(60),
+    };
+    tasks.spawn(serve(
+        api_l,
+        api_handler(),
+        limits,
+        stop.clone(),
+        tasks.clone(),
+    ));
     tasks.spawn(serve(
         front_l,
         page_handler(page.clone()),
+        limits,
         stop.clone(),
         tasks.clone(),
     ));
     tasks.spawn(serve(
         untrusted_l,
         page_handler(page),
+        limits,
         stop.clone(),
         tasks.clone(),
     ));

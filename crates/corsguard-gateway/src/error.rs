@@ -19,6 +19,9 @@ pub enum Error {
         "no upstream: set `gateway.upstream` in the policy file, pass `--upstream URL`, or give every path rule an `upstream`"
     )]
     NoUpstream,
+    /// Gateway settings outside their accepted ranges (one message each).
+    #[error("invalid gateway settings:\n  {}", .0.join("\n  "))]
+    Settings(Vec<String>),
     /// An upstream URL is not usable.
     #[error("invalid upstream `{url}`: {reason}")]
     InvalidUpstream {

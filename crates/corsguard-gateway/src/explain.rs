@@ -138,8 +138,10 @@ fn browser_request(d: &Described) -> BrowserRequest {
     r
 }
 
-/// Runs the described request through the policy, as the browser would send it.
-pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanation {
+/// Runs the described request through the policy, as the browser would send it. A request
+/// the browser would not send at all (an invalid origin or URL) is an error, never
+/// "allowed".
+pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Result<Explanation, String> {
     let breq = browser_request(&d);
     let needs_preflight = browser::preflight_plan(&breq).needed;
     // The engine answers every request the browser model sends (the app behind it: 200).
@@ -154,6 +156,9 @@ pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanatio
         traces.push((sent.kind == SimRequestKind::Preflight, a.trace));
         a.response
     });
+    if let Some(e) = &verdict.error {
+        return Err(format!("the browser would not send this request: {e}"));
+    }
     let preflight = traces.iter().find(|(p, _)| *p).map(|(_, t)| t.clone());
     let actual = traces
         .iter()
@@ -199,7 +204,7 @@ pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanatio
             None,
         ),
     };
-    Explanation {
+    Ok(Explanation {
         request: d,
         preflight_needed: needs_preflight,
         preflight,
@@ -209,7 +214,7 @@ pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Explanatio
         reason,
         fix,
         policy_version: version,
-    }
+    })
 }
 
 /// Serialises the answer (or a `{"error": …}` object) as JSON bytes with the status.
@@ -219,19 +224,16 @@ pub(crate) fn respond(
     query: Option<&str>,
     default_host: Option<&str>,
 ) -> (http::StatusCode, Vec<u8>) {
-    match parse(query, default_host) {
-        Ok(d) => {
-            let e = explain(policy, version, d);
-            match serde_json::to_vec_pretty(&e) {
-                Ok(b) => (http::StatusCode::OK, b),
-                Err(e) => (
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    serde_json::json!({ "error": e.to_string() })
-                        .to_string()
-                        .into_bytes(),
-                ),
-            }
-        }
+    match parse(query, default_host).and_then(|d| explain(policy, version, d)) {
+        Ok(e) => match serde_json::to_vec_pretty(&e) {
+            Ok(b) => (http::StatusCode::OK, b),
+            Err(e) => (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": e.to_string() })
+                    .to_string()
+                    .into_bytes(),
+            ),
+        },
         Err(msg) => (
             http::StatusCode::BAD_REQUEST,
             serde_json::json!({ "error": msg }).to_string().into_bytes(),
@@ -287,5 +289,19 @@ mod tests {
         assert_eq!(v["preflight_needed"], false);
         let (s, _) = respond(&policy(), 1, Some("method=GET"), None);
         assert_eq!(s, 400);
+    }
+
+    #[test]
+    fn malformed_requests_are_errors_not_allowed() {
+        for q in ["origin=evil", "origin=https://evil.com&host=%5B"] {
+            let (s, b) = respond(&policy(), 1, Some(q), None);
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            assert_eq!(s, 400, "{q}: {v}");
+            assert!(
+                v["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{q}: {v}"
+            );
+            assert!(v.get("outcome").is_none(), "{q}: {v}");
+        }
     }
 }

@@ -11,28 +11,52 @@ static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-prot
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
-/// Removes hop-by-hop headers: `Connection` and every header it lists, `Keep-Alive`,
-/// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`. For a protocol
+/// End-to-end headers a `Connection` line can never remove: the request's identity and
+/// credentials, and the forwarding chain (a client or a sloppy front proxy listing them
+/// would otherwise strip them before the upstream sees them).
+static PROTECTED: [&HeaderName; 11] = [
+    &header::HOST,
+    &header::ORIGIN,
+    &header::AUTHORIZATION,
+    &header::COOKIE,
+    &header::CONTENT_LENGTH,
+    &header::CONTENT_TYPE,
+    &header::FORWARDED,
+    &X_FORWARDED_FOR,
+    &X_FORWARDED_PROTO,
+    &X_FORWARDED_HOST,
+    &X_REAL_IP,
+];
+
+/// Removes hop-by-hop headers: `Connection` and every header it lists (except the
+/// end-to-end ones in `PROTECTED`), `Keep-Alive`, `Proxy-Connection`, `Proxy-Authorization`,
+/// `Proxy-Authenticate`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`. For a protocol
 /// upgrade (`keep_upgrade`), `Upgrade` is kept and `Connection: upgrade` re-set.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    let listed: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for n in listed {
-        if keep_upgrade && n == header::UPGRADE {
-            continue;
+    if headers.contains_key(header::CONNECTION) {
+        let listed: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+            .filter(|n| !PROTECTED.contains(&n))
+            .collect();
+        for n in listed {
+            if keep_upgrade && n == header::UPGRADE {
+                continue;
+            }
+            headers.remove(&n);
         }
-        headers.remove(&n);
     }
     for n in [
         &header::CONNECTION,
         &KEEP_ALIVE,
         &PROXY_CONNECTION,
+        &header::PROXY_AUTHORIZATION,
+        &header::PROXY_AUTHENTICATE,
         &header::TE,
         &header::TRAILER,
         &header::TRANSFER_ENCODING,
@@ -170,7 +194,9 @@ pub(crate) fn set_forwarded(
         headers.remove(header::FORWARDED);
         headers.remove(&X_FORWARDED_HOST);
         if let Ok(v) = HeaderValue::from_str(&peer_s) {
-            headers.insert(X_FORWARDED_FOR.clone(), v);
+            headers.insert(X_FORWARDED_FOR.clone(), v.clone());
+            // `X-Real-IP` is believed by many apps: from an untrusted peer it is the peer.
+            headers.insert(X_REAL_IP.clone(), v);
         }
     }
     if (!trusted || !headers.contains_key(&X_FORWARDED_PROTO))
@@ -219,6 +245,56 @@ mod tests {
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-kept"));
+    }
+
+    #[test]
+    fn connection_cannot_strip_end_to_end_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static(
+                "close, origin, authorization, cookie, x-forwarded-for, host, x-drop",
+            ),
+        );
+        for n in [
+            "origin",
+            "authorization",
+            "cookie",
+            "x-forwarded-for",
+            "host",
+            "x-drop",
+        ] {
+            h.insert(HeaderName::from_static(n), HeaderValue::from_static("v"));
+        }
+        h.insert(
+            "proxy-authorization",
+            HeaderValue::from_static("Basic eA=="),
+        );
+        strip_hop_by_hop(&mut h, false);
+        for n in [
+            "origin",
+            "authorization",
+            "cookie",
+            "x-forwarded-for",
+            "host",
+        ] {
+            assert!(h.contains_key(n), "{n} was stripped");
+        }
+        assert!(!h.contains_key("x-drop"));
+        assert!(!h.contains_key("proxy-authorization"));
+        assert!(!h.contains_key("connection"));
+    }
+
+    #[test]
+    fn untrusted_x_real_ip_is_the_peer() {
+        let mut h = HeaderMap::new();
+        h.insert("x-real-ip", HeaderValue::from_static("6.6.6.6"));
+        let view = ClientView {
+            scheme: "http".into(),
+            host: None,
+        };
+        set_forwarded(&mut h, "10.1.2.3".parse().unwrap(), false, &view);
+        assert_eq!(h["x-real-ip"], "10.1.2.3");
     }
 
     #[test]

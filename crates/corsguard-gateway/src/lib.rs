@@ -45,6 +45,7 @@ mod error;
 mod explain;
 mod forwarding;
 mod metrics;
+mod path;
 mod proxy;
 mod refusals;
 mod reload;

@@ -27,7 +27,7 @@ const REFUSALS: [Refusal; 9] = [
     Refusal::PrivateNetworkNotAllowed,
 ];
 /// Statuses the gateway produces itself.
-const GATEWAY_STATUSES: [u16; 6] = [403, 413, 431, 502, 503, 504];
+const GATEWAY_STATUSES: [u16; 7] = [400, 403, 413, 431, 502, 503, 504];
 /// Upper bounds (seconds) of the upstream latency histogram buckets.
 const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -45,7 +45,7 @@ const BUCKETS: [f64; 12] = [
 pub struct Metrics {
     requests: [[AtomicU64; 3]; 4],
     refusals: [AtomicU64; 9],
-    gateway_responses: [AtomicU64; 6],
+    gateway_responses: [AtomicU64; 7],
     latency_buckets: [AtomicU64; 12],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -56,6 +56,10 @@ pub struct Metrics {
     connections_open: AtomicU64,
     connections_total: AtomicU64,
     websocket_tunnels_open: AtomicU64,
+    refusal_log_lines_dropped: AtomicU64,
+    send_timeouts: AtomicU64,
+    tunnel_idle_timeouts: AtomicU64,
+    header_read_timeouts: AtomicU64,
 }
 
 fn kind_index(k: RequestKind) -> usize {
@@ -172,6 +176,42 @@ impl Metrics {
         self.websocket_tunnels_open.fetch_sub(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn refusal_log_lines_dropped(&self, n: u64) {
+        self.refusal_log_lines_dropped
+            .fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn send_timeout(&self) {
+        self.send_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn tunnel_idle_timeout(&self) {
+        self.tunnel_idle_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn header_read_timeout(&self) {
+        self.header_read_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Client connections open now (WebSocket tunnels included: a tunnel keeps its
+    /// connection's slot under `limits.max_connections`).
+    ///
+    /// ```
+    /// assert_eq!(corsguard_gateway::Metrics::default().connections_open(), 0);
+    /// ```
+    pub fn connections_open(&self) -> u64 {
+        self.connections_open.load(Ordering::Relaxed)
+    }
+
+    /// Refusal log lines not written because of the rate limit.
+    ///
+    /// ```
+    /// assert_eq!(corsguard_gateway::Metrics::default().refusal_log_lines_dropped_total(), 0);
+    /// ```
+    pub fn refusal_log_lines_dropped_total(&self) -> u64 {
+        self.refusal_log_lines_dropped.load(Ordering::Relaxed)
+    }
+
     /// Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(4096);
@@ -233,7 +273,7 @@ impl Metrics {
             "corsguard_reloads_total{{result=\"failed\"}} {}",
             load(&self.reloads_failed)
         );
-        let gauges: [(&str, &str, &AtomicU64); 5] = [
+        let gauges: [(&str, &str, &AtomicU64); 9] = [
             (
                 "corsguard_policy_version",
                 "Version of the active policy (1 at start, +1 per successful reload).",
@@ -246,7 +286,7 @@ impl Metrics {
             ),
             (
                 "corsguard_connections_open",
-                "Client connections currently open.",
+                "Client connections currently open (WebSocket tunnels included).",
                 &self.connections_open,
             ),
             (
@@ -258,6 +298,26 @@ impl Metrics {
                 "corsguard_connections_total",
                 "Client connections accepted.",
                 &self.connections_total,
+            ),
+            (
+                "corsguard_refusal_log_lines_dropped_total",
+                "Refusal log lines not written because of the rate limit.",
+                &self.refusal_log_lines_dropped,
+            ),
+            (
+                "corsguard_send_timeouts_total",
+                "Responses aborted because no byte moved for timeouts.send.",
+                &self.send_timeouts,
+            ),
+            (
+                "corsguard_tunnel_idle_timeouts_total",
+                "WebSocket tunnels closed after timeouts.tunnel_idle without traffic.",
+                &self.tunnel_idle_timeouts,
+            ),
+            (
+                "corsguard_header_read_timeouts_total",
+                "Connections closed because no request head arrived within timeouts.client_header_read.",
+                &self.header_read_timeouts,
             ),
         ];
         for (name, help, c) in gauges {

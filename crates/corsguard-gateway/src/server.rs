@@ -20,13 +20,20 @@ use tokio_util::task::TaskTracker;
 use crate::config::GatewayConfig;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::refusals::{RefusalLog, RefusedRequest, unix};
+use crate::path::Normalizer;
+use crate::refusals::{
+    LogLimiter, REFUSAL_LINES_PER_SECOND, REFUSAL_LOG_BYTES, RefusalLog, RefusedRequest, unix,
+};
 use crate::reload::Reloader;
 use crate::upstream::{Routes, UpstreamClient};
 
 /// Connections beyond `limits.max_connections` that still get a 503 answer (more are
 /// closed without one).
 const OVERLOAD_ANSWERS: usize = 64;
+
+/// Connections the admin listener serves at once (scrapers, probes, an operator's
+/// browser); more are closed at accept.
+const ADMIN_CONNECTIONS: usize = 64;
 
 /// State shared by every connection of one gateway.
 pub(crate) struct Shared {
@@ -36,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) client: UpstreamClient,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) refusals: RefusalLog,
+    pub(crate) log_limiter: LogLimiter,
+    pub(crate) normalizer: Normalizer,
     pub(crate) scheme: &'static str,
     pub(crate) explain_endpoint: bool,
     pub(crate) started_at: SystemTime,
@@ -65,19 +74,55 @@ impl Shared {
     }
 }
 
-/// Per-connection activity, for the idle timeout.
+/// A connection's place under `limits.max_connections`: while it lives, the connection
+/// counts as open (gauge and permit). A WebSocket tunnel takes it over from the connection
+/// it was upgraded from, so tunnels stay under the limit.
+pub(crate) struct ConnSlot {
+    _permit: OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
+}
+
+impl ConnSlot {
+    fn new(permit: OwnedSemaphorePermit, metrics: Arc<Metrics>) -> Self {
+        metrics.connection_opened();
+        ConnSlot {
+            _permit: permit,
+            metrics,
+        }
+    }
+}
+
+impl Drop for ConnSlot {
+    fn drop(&mut self) {
+        self.metrics.connection_closed();
+    }
+}
+
+/// Per-connection activity: the idle timeout, the first-request deadline, the send
+/// (progress) timeout, and the connection's slot.
 pub(crate) struct ConnActivity {
     start: Instant,
     in_flight: AtomicUsize,
     last_ms: AtomicU64,
+    /// Set by the first request (until then `client_header_read` bounds the connection).
+    requested: AtomicBool,
+    /// Response bodies being streamed now.
+    streaming: AtomicUsize,
+    /// When a response body last moved.
+    progress_ms: AtomicU64,
+    slot: Mutex<Option<ConnSlot>>,
 }
 
 impl ConnActivity {
-    fn new() -> Arc<Self> {
+    fn new(slot: ConnSlot) -> Arc<Self> {
         Arc::new(ConnActivity {
             start: Instant::now(),
             in_flight: AtomicUsize::new(0),
             last_ms: AtomicU64::new(0),
+            requested: AtomicBool::new(false),
+            streaming: AtomicUsize::new(0),
+            progress_ms: AtomicU64::new(0),
+            slot: Mutex::new(Some(slot)),
         })
     }
 
@@ -92,6 +137,20 @@ impl ConnActivity {
         let last = self.last_ms.load(Ordering::Acquire);
         Some(Duration::from_millis(self.now_ms().saturating_sub(last)))
     }
+
+    /// How long the streaming responses have made no progress (`None`: none streams).
+    fn stalled_for(&self) -> Option<Duration> {
+        if self.streaming.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let last = self.progress_ms.load(Ordering::Acquire);
+        Some(Duration::from_millis(self.now_ms().saturating_sub(last)))
+    }
+
+    /// Takes the connection's slot (for a WebSocket tunnel).
+    pub(crate) fn take_slot(&self) -> Option<ConnSlot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 /// Held while a request (including its response body) is in flight.
@@ -100,7 +159,12 @@ pub(crate) struct ActiveGuard(Arc<ConnActivity>);
 impl ActiveGuard {
     pub(crate) fn new(a: Arc<ConnActivity>) -> Self {
         a.in_flight.fetch_add(1, Ordering::AcqRel);
+        a.requested.store(true, Ordering::Release);
         ActiveGuard(a)
+    }
+
+    pub(crate) fn activity(&self) -> &Arc<ConnActivity> {
+        &self.0
     }
 }
 
@@ -108,6 +172,36 @@ impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.last_ms.store(self.0.now_ms(), Ordering::Release);
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Held while a response body streams: its frames are the connection's progress.
+pub(crate) struct StreamGuard {
+    active: ActiveGuard,
+    _upstream: Option<OwnedSemaphorePermit>,
+}
+
+impl StreamGuard {
+    pub(crate) fn new(active: ActiveGuard, upstream: Option<OwnedSemaphorePermit>) -> Self {
+        let a = &active.0;
+        a.progress_ms.store(a.now_ms(), Ordering::Release);
+        a.streaming.fetch_add(1, Ordering::AcqRel);
+        StreamGuard {
+            active,
+            _upstream: upstream,
+        }
+    }
+
+    /// A frame moved.
+    pub(crate) fn progress(&self) {
+        let a = &self.active.0;
+        a.progress_ms.store(a.now_ms(), Ordering::Release);
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.active.0.streaming.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -159,6 +253,9 @@ pub struct ShutdownReport {
     pub drained: bool,
     /// Connections still open when the grace period ran out (closed forcibly).
     pub forced_connections: u64,
+    /// `true` when the gateway stopped because its serving task failed (panicked), not
+    /// because a shutdown was asked for: a supervisor should see a failure.
+    pub failed: bool,
 }
 
 /// A gateway that is serving. Dropping it does not stop it; call
@@ -242,40 +339,61 @@ impl RunningGateway {
     /// Waits until the gateway has stopped (after a shutdown was requested by a signal or
     /// a [`ShutdownHandle`]).
     pub async fn wait(self) -> ShutdownReport {
-        self.task.await.unwrap_or(ShutdownReport {
-            drained: false,
-            forced_connections: 0,
-        })
+        match self.task.await {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::error!("the gateway's serving task failed: {e}");
+                ShutdownReport {
+                    drained: false,
+                    forced_connections: 0,
+                    failed: true,
+                }
+            }
+        }
     }
+}
+
+/// Header lines hyper itself accepts: above the gateway's own `max_request_headers`, so
+/// that the gateway, not hyper, answers a head with too many lines (with CORS headers).
+pub(crate) fn hyper_max_headers(settings: &GatewaySettings) -> usize {
+    settings.limits.max_request_headers.saturating_add(100)
 }
 
 fn builders(
     settings: &GatewaySettings,
 ) -> (auto::Builder<TokioExecutor>, auto::Builder<TokioExecutor>) {
-    // hyper's own head limit is only a backstop (answered 431 without CORS headers); the
-    // configured limit is enforced by the proxy so that its 431 carries them.
+    // hyper's own head limits are only a backstop (answered 431 without CORS headers); the
+    // configured limits are enforced by the proxy so that its 431 carries them.
     let backstop = settings
         .limits
         .max_request_header_bytes
         .saturating_mul(2)
         .saturating_add(8192)
         .max(16 * 1024);
+    let max_headers = hyper_max_headers(settings);
+    // HTTP/2 counts 32 bytes per field on top of name and value (RFC 9113 §6.5.2).
+    let h2_list = backstop.saturating_add(max_headers.saturating_mul(32));
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.timeouts.client_header_read)
         .max_buf_size(backstop)
+        .max_headers(max_headers)
         .keep_alive(true);
     b.http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(backstop).unwrap_or(u32::MAX));
+        .max_concurrent_streams(settings.http2.max_concurrent_streams)
+        .max_header_list_size(u32::try_from(h2_list).unwrap_or(u32::MAX));
     let mut o = auto::Builder::new(TokioExecutor::new());
     o.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.timeouts.client_header_read)
         .max_buf_size(backstop)
+        .max_headers(max_headers)
         .keep_alive(false);
-    o.http2().timer(TokioTimer::new());
+    o.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(settings.http2.max_concurrent_streams);
     (b, o)
 }
 
@@ -307,7 +425,11 @@ impl Gateway {
             })?),
             None => None,
         };
-        let client = crate::upstream::client(settings.timeouts.connect, settings.timeouts.idle)?;
+        let client = crate::upstream::client(
+            settings.timeouts.connect,
+            settings.timeouts.idle,
+            settings.limits.max_upstream_connections,
+        )?;
         let metrics = Arc::new(Metrics::default());
         let now = SystemTime::now();
         let loaded = Arc::new(Mutex::new((config.policy.version(), now)));
@@ -343,10 +465,18 @@ impl Gateway {
         let (builder, overload_builder) = builders(&settings);
         let shared = Arc::new(Shared {
             policy: config.policy.clone(),
-            routes: Routes::new(config.upstream_override.clone()),
+            routes: Routes::new(
+                config.upstream_override.clone(),
+                settings.limits.max_upstream_connections,
+            ),
             client,
             metrics,
-            refusals: RefusalLog::new(config.refusal_log_capacity),
+            refusals: RefusalLog::new(config.refusal_log_capacity, REFUSAL_LOG_BYTES),
+            log_limiter: LogLimiter::new(REFUSAL_LINES_PER_SECOND),
+            normalizer: Normalizer {
+                encoded_slashes: settings.normalize.encoded_slashes,
+                merge_slashes: settings.normalize.merge_slashes,
+            },
             scheme: if tls.is_some() { "https" } else { "http" },
             explain_endpoint: config.explain_endpoint,
             started_at: now,
@@ -428,9 +558,16 @@ async fn run(
     let hard_stop = CancellationToken::new();
     let admin_stop = CancellationToken::new();
     let admin_task = admin.map(|l| {
+        let t = &shared.settings.timeouts;
+        let limits = crate::simple::ListenerLimits {
+            header_read: t.client_header_read,
+            max_connections: ADMIN_CONNECTIONS,
+            lifetime: t.idle,
+        };
         tokio::spawn(crate::simple::serve(
             l,
             crate::admin::handler(shared.clone()),
+            limits,
             admin_stop.clone(),
             TaskTracker::new(),
         ))
@@ -458,7 +595,7 @@ async fn run(
                     stream,
                     peer,
                     tls.clone(),
-                    Some(permit),
+                    permit,
                     shutdown.clone(),
                     hard_stop.clone(),
                 ));
@@ -508,6 +645,7 @@ async fn run(
     ShutdownReport {
         drained,
         forced_connections: forced,
+        failed: false,
     }
 }
 
@@ -516,11 +654,11 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
-    permit: Option<OwnedSemaphorePermit>,
+    permit: OwnedSemaphorePermit,
     shutdown: CancellationToken,
     hard_stop: CancellationToken,
 ) {
-    shared.metrics.connection_opened();
+    let activity = ConnActivity::new(ConnSlot::new(permit, shared.metrics.clone()));
     match tls {
         Some(acceptor) => {
             let hs = tokio::time::timeout(
@@ -529,27 +667,27 @@ async fn connection(
             )
             .await;
             match hs {
-                Ok(Ok(s)) => serve(&shared, s, peer, &shutdown, &hard_stop).await,
+                Ok(Ok(s)) => serve(&shared, s, peer, &activity, &shutdown, &hard_stop).await,
                 Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
         }
-        None => serve(&shared, stream, peer, &shutdown, &hard_stop).await,
+        None => serve(&shared, stream, peer, &activity, &shutdown, &hard_stop).await,
     }
-    shared.metrics.connection_closed();
-    drop(permit);
+    // Released here unless a WebSocket tunnel took it over.
+    drop(activity.take_slot());
 }
 
 async fn serve<I>(
     shared: &Arc<Shared>,
     io: I,
     peer: SocketAddr,
+    activity: &Arc<ConnActivity>,
     shutdown: &CancellationToken,
     hard_stop: &CancellationToken,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = ConnActivity::new();
     let svc = {
         let shared = shared.clone();
         let activity = activity.clone();
@@ -563,9 +701,11 @@ async fn serve<I>(
         .builder
         .serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);
-    let idle = shared.settings.timeouts.idle;
-    let mut tick =
-        tokio::time::interval((idle / 4).clamp(Duration::from_millis(20), Duration::from_secs(1)));
+    let t = &shared.settings.timeouts;
+    let shortest = t.idle.min(t.client_header_read).min(t.send);
+    let mut tick = tokio::time::interval(
+        (shortest / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)),
+    );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut closing = false;
     loop {
@@ -580,8 +720,24 @@ async fn serve<I>(
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
-            _ = tick.tick(), if !closing => {
-                if activity.idle_for().is_some_and(|d| d >= idle) {
+            _ = tick.tick() => {
+                // No request head yet (an HTTP/2 preface or a first request line
+                // trickling in): bounded by client_header_read, not by idle.
+                if !activity.requested.load(Ordering::Acquire)
+                    && activity.start.elapsed() >= t.client_header_read
+                {
+                    tracing::debug!(%peer, "no request within client_header_read: closing");
+                    shared.metrics.header_read_timeout();
+                    break;
+                }
+                // A response that moves no byte: the client does not read, or the
+                // upstream sends nothing.
+                if activity.stalled_for().is_some_and(|d| d >= t.send) {
+                    tracing::info!(%peer, "response made no progress for {:?} (timeouts.send): closing the connection", t.send);
+                    shared.metrics.send_timeout();
+                    break;
+                }
+                if !closing && activity.idle_for().is_some_and(|d| d >= t.idle) {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
                 }

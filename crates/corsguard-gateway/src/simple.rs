@@ -5,13 +5,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -24,14 +26,28 @@ pub(crate) type ResponseFuture = Pin<Box<dyn Future<Output = Response<GatewayBod
 pub(crate) type Handler =
     Arc<dyn Fn(Request<Incoming>, SocketAddr) -> ResponseFuture + Send + Sync>;
 
+/// Bounds of a small listener (the admin listener): the gateway listener's header timeout,
+/// a connection cap, and a connection lifetime.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListenerLimits {
+    /// `timeouts.client_header_read`.
+    pub(crate) header_read: Duration,
+    /// Connections open at once; more are closed at accept.
+    pub(crate) max_connections: usize,
+    /// A connection is closed (gracefully) after this long, whatever it does.
+    pub(crate) lifetime: Duration,
+}
+
 /// Serves `listener` until `stop` is cancelled; open connections are then closed gracefully
 /// (tracked by `tracker`).
 pub(crate) async fn serve(
     listener: TcpListener,
     handler: Handler,
+    limits: ListenerLimits,
     stop: CancellationToken,
     tracker: TaskTracker,
 ) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
             _ = stop.cancelled() => break,
@@ -39,27 +55,39 @@ pub(crate) async fn serve(
                 Ok(x) => x,
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
         };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "admin listener at its connection cap: closing");
+            drop(stream);
+            continue;
+        };
         let handler = handler.clone();
         let stop = stop.clone();
         tracker.spawn(async move {
+            let _permit = permit;
             let _ = stream.set_nodelay(true);
             let svc = service_fn(move |req| {
                 let fut = handler(req, peer);
                 async move { Ok::<_, Infallible>(fut.await) }
             });
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read);
+            builder.http2().timer(TokioTimer::new());
             let conn = builder.serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => return,
                 _ = stop.cancelled() => conn.as_mut().graceful_shutdown(),
+                _ = tokio::time::sleep(limits.lifetime) => conn.as_mut().graceful_shutdown(),
             }
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn).await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
         });
     }
 }

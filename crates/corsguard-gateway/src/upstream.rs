@@ -1,6 +1,7 @@
 //! Upstream URLs, the routing table (which upstream serves a request) and the pooled client.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -11,6 +12,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::Semaphore;
 
 use crate::body::RequestBody;
 use crate::error::Error;
@@ -26,6 +28,9 @@ pub(crate) struct Upstream {
     authority: Authority,
     /// Base path without a trailing slash (`""` for none).
     base: String,
+    /// Request slots towards this scheme + authority (`limits.max_upstream_connections`),
+    /// shared by every rule and policy version that names it.
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl Upstream {
@@ -55,7 +60,13 @@ impl Upstream {
             scheme,
             authority,
             base,
+            slots: None,
         })
+    }
+
+    /// The semaphore bounding concurrent requests to this upstream.
+    pub(crate) fn slots(&self) -> Option<&Arc<Semaphore>> {
+        self.slots.as_ref()
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -66,10 +77,11 @@ impl Upstream {
         &self.authority
     }
 
-    /// The upstream URI for a request's path and query: base path + request path.
+    /// The upstream URI for a request's (canonical) path and query: base path + request
+    /// path. `OPTIONS *` stays `*` (it names the server, not a resource under the base).
     pub(crate) fn uri_for(&self, pq: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
         let pq = pq.map_or("/", PathAndQuery::as_str);
-        let pq = if self.base.is_empty() {
+        let pq = if self.base.is_empty() || pq == "*" {
             PathAndQuery::try_from(pq)?
         } else {
             PathAndQuery::try_from(format!("{}{pq}", self.base))?
@@ -87,25 +99,45 @@ impl Upstream {
 struct RouteTable {
     version: u64,
     /// Index = path rule index; the last entry is `defaults`.
-    rules: Vec<Option<Upstream>>,
+    rules: Vec<Option<Arc<Upstream>>>,
     /// The policy file's `gateway.upstream`.
-    file_default: Option<Upstream>,
+    file_default: Option<Arc<Upstream>>,
 }
 
 /// Resolves the upstream for a decision's rule: the rule's own `upstream`, else the
 /// command-line override, else the (current) file's `gateway.upstream`.
 #[derive(Debug)]
 pub(crate) struct Routes {
-    override_: Option<Upstream>,
+    override_: Option<Arc<Upstream>>,
     table: ArcSwapOption<RouteTable>,
+    /// `limits.max_upstream_connections`.
+    per_upstream: usize,
+    /// One semaphore per `scheme://authority`, kept across reloads.
+    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Routes {
-    pub(crate) fn new(override_: Option<Upstream>) -> Routes {
-        Routes {
-            override_,
+    pub(crate) fn new(override_: Option<Upstream>, per_upstream: usize) -> Routes {
+        let r = Routes {
+            override_: None,
             table: ArcSwapOption::empty(),
+            per_upstream,
+            slots: Mutex::new(HashMap::new()),
+        };
+        Routes {
+            override_: override_.map(|u| r.with_slots(u)),
+            ..r
         }
+    }
+
+    fn with_slots(&self, mut u: Upstream) -> Arc<Upstream> {
+        let key = format!("{}://{}", u.scheme, u.authority);
+        let mut m = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let sem = m
+            .entry(key)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_upstream)));
+        u.slots = Some(sem.clone());
+        Arc::new(u)
     }
 
     fn table(&self, policy: &Versioned) -> Arc<RouteTable> {
@@ -121,7 +153,7 @@ impl Routes {
                 s.upstream
                     .as_deref()
                     .and_then(|u| match Upstream::parse(u) {
-                        Ok(u) => Some(u),
+                        Ok(u) => Some(self.with_slots(u)),
                         Err(e) => {
                             tracing::error!(rule = %s.name, "{e}");
                             None
@@ -132,7 +164,8 @@ impl Routes {
         let file_default = policy
             .gateway()
             .and_then(|g| g.upstream.as_deref())
-            .and_then(|u| Upstream::parse(u).ok());
+            .and_then(|u| Upstream::parse(u).ok())
+            .map(|u| self.with_slots(u));
         let t = Arc::new(RouteTable {
             version: policy.version,
             rules,
@@ -142,7 +175,7 @@ impl Routes {
         t
     }
 
-    pub(crate) fn resolve(&self, policy: &Versioned, rule: Option<usize>) -> Option<Upstream> {
+    pub(crate) fn resolve(&self, policy: &Versioned, rule: Option<usize>) -> Option<Arc<Upstream>> {
         let t = self.table(policy);
         let own = match rule {
             Some(i) => t.rules.get(i),
@@ -157,7 +190,11 @@ impl Routes {
 
 /// Builds the pooled client. `https://` upstreams are verified against the system's roots;
 /// when none can be loaded, plain-http upstreams still work and https ones fail with 502.
-pub(crate) fn client(connect_timeout: Duration, idle: Duration) -> Result<UpstreamClient, Error> {
+pub(crate) fn client(
+    connect_timeout: Duration,
+    idle: Duration,
+    per_host: usize,
+) -> Result<UpstreamClient, Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -183,6 +220,7 @@ pub(crate) fn client(connect_timeout: Duration, idle: Duration) -> Result<Upstre
     let connector = builder.https_or_http().enable_http1().wrap_connector(http);
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(idle)
+        .pool_max_idle_per_host(per_host)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(connector))

@@ -235,7 +235,7 @@ impl<'a> RequestHead<'a> {
     }
 
     /// `scheme://host[:port]` of the request itself equals `Origin`?
-    fn is_same_origin(&self, origin: &[u8]) -> bool {
+    pub(crate) fn is_same_origin(&self, origin: &[u8]) -> bool {
         let Some(host) = self.host else {
             return false;
         };
@@ -476,7 +476,86 @@ pub(crate) struct HeaderPlan {
 
 static TRUE: HeaderValue = HeaderValue::from_static("true");
 
+/// How far a policy trusts a request's `Origin` ([`Policy::origin_trust`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OriginTrust {
+    /// No `Origin` header (not sent by a browser, or a same-origin `GET`).
+    NoOrigin,
+    /// The request's own origin (scheme, host and port).
+    SameOrigin,
+    /// An explicit entry of the rule's `allow_origins` matched.
+    Listed,
+    /// Not trusted, and why.
+    Untrusted(UntrustedOrigin),
+}
+
+impl OriginTrust {
+    /// `true` for [`OriginTrust::Untrusted`].
+    ///
+    /// ```
+    /// assert!(!corsguard::OriginTrust::NoOrigin.is_untrusted());
+    /// ```
+    pub fn is_untrusted(self) -> bool {
+        matches!(self, OriginTrust::Untrusted(_))
+    }
+}
+
+/// Why an origin is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UntrustedOrigin {
+    /// Several `Origin` header lines.
+    MultipleOrigins,
+    /// The matching rule has `cors: false`.
+    CorsDisabled,
+    /// `Origin: null` (sandboxed documents, `file:` pages, some redirects).
+    Null,
+    /// Only `*` admits it (`*` grants reading, never trust).
+    OnlyWildcard,
+    /// No entry of `allow_origins` matches.
+    NotListed,
+}
+
+impl UntrustedOrigin {
+    /// A short explanation for logs and error bodies.
+    ///
+    /// ```
+    /// assert!(corsguard::UntrustedOrigin::OnlyWildcard.describe().contains('*'));
+    /// ```
+    pub fn describe(self) -> &'static str {
+        match self {
+            UntrustedOrigin::MultipleOrigins => "several Origin header lines",
+            UntrustedOrigin::CorsDisabled => {
+                "the rule has `cors: false`, so only same-origin requests are trusted"
+            }
+            UntrustedOrigin::Null => "`null` is never a trusted origin",
+            UntrustedOrigin::OnlyWildcard => {
+                "only `*` admits it, and `*` never makes an origin trusted: list it explicitly"
+            }
+            UntrustedOrigin::NotListed => "it matches no entry of allow_origins",
+        }
+    }
+}
+
 impl Decision {
+    /// Writes the info line [`Policy::decide`] writes for a refused request (target
+    /// `corsguard`; the origin, path and request headers cut at [`crate::SHOWN_BYTES`]).
+    /// Does nothing for a request that was not refused.
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// let head = corsguard::RequestHead::new("GET", "/");
+    /// p.decide_silent(&head).log_refusal(&head); // not refused: writes nothing
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    #[cold]
+    pub fn log_refusal(&self, req: &RequestHead<'_>) {
+        if let Some(r) = self.refusal {
+            log_refusal(req, self, &RefusalReason { req, refusal: r });
+        }
+    }
+
     /// The request's kind.
     pub fn kind(&self) -> RequestKind {
         self.kind
@@ -756,9 +835,7 @@ impl Policy {
     #[cold]
     #[inline(never)]
     fn log_refused(&self, req: &RequestHead<'_>, d: &Decision) {
-        if let Some(r) = d.refusal {
-            log_refusal(req, d, &RefusalReason { req, refusal: r });
-        }
+        d.log_refusal(req);
     }
 
     /// Like [`Policy::decide`], and also returns the [`Trace`](crate::Trace) of refused
@@ -792,6 +869,75 @@ impl Policy {
         (d, keep.then_some(trace))
     }
 
+    /// Whether the request's `Origin` is one the policy *trusts*, not merely one CORS lets
+    /// read: the request's own origin, or an explicit entry of the matching rule's
+    /// `allow_origins`. A bare `*` never makes an origin trusted, `null` is never trusted
+    /// (`allow_null_origin` only lets it read), a rule with `cors: false` trusts no other
+    /// origin, and several `Origin` lines are never trusted. The gateway's WebSocket
+    /// origin check uses this (a handshake carries cookies, so `*` must not admit it).
+    ///
+    /// ```
+    /// use corsguard::{OriginTrust, Policy, RequestHead, UntrustedOrigin};
+    /// let p = Policy::from_yaml_str(r#"
+    /// defaults: { allow_origins: ['https://app.example.com'] }
+    /// paths: [{ path: /public/, allow_origins: ['*'] }]
+    /// "#)?;
+    /// let trust = |path, origin: &'static str| {
+    ///     let o = http::HeaderValue::from_static(origin);
+    ///     let mut h = RequestHead::new("GET", path).with_host(Some("api.example.com")).with_scheme(Some("https"));
+    ///     h.push_header(&http::header::ORIGIN, &o);
+    ///     p.origin_trust(&h)
+    /// };
+    /// assert_eq!(trust("/ws", "https://app.example.com"), OriginTrust::Listed);
+    /// assert_eq!(trust("/ws", "https://api.example.com"), OriginTrust::SameOrigin);
+    /// assert_eq!(trust("/public/ws", "https://evil.example"), OriginTrust::Untrusted(UntrustedOrigin::OnlyWildcard));
+    /// assert_eq!(trust("/ws", "https://evil.example"), OriginTrust::Untrusted(UntrustedOrigin::NotListed));
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn origin_trust(&self, req: &RequestHead<'_>) -> OriginTrust {
+        let Some(origin) = req.origin else {
+            return OriginTrust::NoOrigin;
+        };
+        if req.origin_lines > 1 {
+            return OriginTrust::Untrusted(UntrustedOrigin::MultipleOrigins);
+        }
+        if req.is_same_origin(origin) {
+            return OriginTrust::SameOrigin;
+        }
+        let Some(c) = &self.rule_for(req.path, req.host).cors else {
+            return OriginTrust::Untrusted(UntrustedOrigin::CorsDisabled);
+        };
+        if origin == b"null" {
+            return OriginTrust::Untrusted(UntrustedOrigin::Null);
+        }
+        if origin.len() <= crate::origin::MAX_ORIGIN_LEN && c.matcher.find(origin).is_some() {
+            return OriginTrust::Listed;
+        }
+        OriginTrust::Untrusted(if c.any_origin {
+            UntrustedOrigin::OnlyWildcard
+        } else {
+            UntrustedOrigin::NotListed
+        })
+    }
+
+    /// Decides a request without logging or tracing anything: for callers that account for
+    /// refusals themselves (the gateway rate-limits its log lines and keeps its own record;
+    /// it writes the same line with [`Decision::log_refusal`]).
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// let o = http::HeaderValue::from_static("https://b.example");
+    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// head.push_header(&http::header::ORIGIN, &o);
+    /// let d = p.decide_silent(&head);
+    /// assert_eq!(d.refusal(), Some(corsguard::Refusal::OriginNotAllowed));
+    /// d.log_refusal(&head); // the info line `decide` would have written
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn decide_silent(&self, req: &RequestHead<'_>) -> Decision {
+        self.decide_with(req, &mut NoTrace)
+    }
+
     pub(crate) fn decide_with<T: Tracer>(&self, req: &RequestHead<'_>, t: &mut T) -> Decision {
         let rule = self.rule_for(req.path, req.host);
         t.rule(rule);
@@ -807,7 +953,9 @@ struct RefusalReason<'r, 'a> {
 
 impl std::fmt::Display for RefusalReason<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let lossy = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
+        fn lossy(b: Option<&[u8]>) -> crate::Clipped<'_> {
+            crate::Clipped::new(b.unwrap_or_default())
+        }
         match self.refusal {
             Refusal::OriginNotAllowed => {
                 write!(f, "origin `{}` is not allowed", lossy(self.req.origin))
@@ -826,12 +974,7 @@ impl std::fmt::Display for RefusalReason<'_, '_> {
             Refusal::HeaderNotAllowed => write!(
                 f,
                 "a requested header is not allowed (Access-Control-Request-Headers: {})",
-                self.req
-                    .request_header_lines()
-                    .iter()
-                    .map(|l| lossy(Some(l)))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
+                AcrhLines(self.req.request_header_lines())
             ),
             Refusal::MalformedRequestHeaders => f.write_str(
                 "Access-Control-Request-Headers is malformed or over the parsing limits",
@@ -843,13 +986,37 @@ impl std::fmt::Display for RefusalReason<'_, '_> {
     }
 }
 
+/// `Access-Control-Request-Headers` lines joined by ` | `, the whole cut at
+/// [`crate::SHOWN_BYTES`] (a few lines of 4 KiB never make a 16 KiB log line).
+struct AcrhLines<'r, 'a>(&'r [&'a [u8]]);
+
+impl std::fmt::Display for AcrhLines<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total: usize = self.0.iter().map(|l| l.len() + 3).sum::<usize>();
+        let mut budget = crate::SHOWN_BYTES;
+        for (i, line) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            let take = line.len().min(budget);
+            budget -= take;
+            let head = line.get(..take).unwrap_or(line);
+            f.write_str(&String::from_utf8_lossy(head))?;
+            if budget == 0 {
+                return write!(f, "…({} bytes)", total.saturating_sub(3));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &dyn std::fmt::Display) {
     if let Some(r) = d.refusal {
         tracing::info!(
             target: "corsguard",
-            origin = %String::from_utf8_lossy(req.origin.unwrap_or_default()),
-            method = req.method,
-            path = req.path,
+            origin = %crate::Clipped::new(req.origin.unwrap_or_default()),
+            method = %crate::Clipped::new(req.method.as_bytes()),
+            path = %crate::Clipped::new(req.path.as_bytes()),
             refusal = r.code(),
             shadow = d.shadow,
             "CORS request refused: {reason}"

@@ -39,6 +39,7 @@
 
 pub mod browser;
 mod builder;
+mod clip;
 mod config;
 mod decision;
 mod diagnostic;
@@ -50,13 +51,16 @@ mod trace;
 mod validate;
 
 pub use builder::{PathRule, PolicyBuilder};
+pub use clip::{Clipped, SHOWN_BYTES};
 pub use config::Format;
 pub use config::gateway::{
-    GatewaySettings, Limits, Timeouts, TlsSettings, WebSocketSettings, parse_duration,
+    EncodedSlashes, GatewaySettings, Http2Settings, Limits, NormalizeSettings, Timeouts,
+    TlsSettings, WebSocketSettings, parse_duration,
 };
 pub use config::raw::{Mode, OnReject};
 pub use decision::{
-    Action, Decision, OWNED_HEADERS, Refusal, RequestHead, RequestKind, vary_merge,
+    Action, Decision, OWNED_HEADERS, OriginTrust, Refusal, RequestHead, RequestKind,
+    UntrustedOrigin, vary_merge,
 };
 pub use diagnostic::{
     ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean,

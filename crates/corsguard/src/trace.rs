@@ -163,8 +163,15 @@ pub(crate) struct TraceBuilder {
     fix: Option<Fix>,
 }
 
+/// A request value as a trace shows it (cut at [`crate::SHOWN_BYTES`]).
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::clip::clip(b)
+}
+
+/// An origin as a trace shows it: whole up to the longest origin the policy accepts, cut
+/// beyond.
+fn shown_origin(b: &[u8]) -> String {
+    crate::Clipped::with_limit(b, crate::origin::MAX_ORIGIN_LEN).to_string()
 }
 
 impl TraceBuilder {
@@ -194,7 +201,7 @@ impl Tracer for TraceBuilder {
     }
 
     fn origin(&mut self, c: &CorsRule, origin: &[u8], r: &Result<OriginAdmit, Refusal>) {
-        let o = lossy(origin);
+        let o = shown_origin(origin);
         let where_ = format!("{}.allow_origins", self.rule);
         let (ok, detail) = match r {
             Ok(OriginAdmit::Any) => (true, format!("`{o}` allowed by `*`")),
@@ -418,7 +425,10 @@ impl Policy {
         let d = self.decide_with(req, &mut tb);
         let mut headers: Vec<(String, String)> = d
             .headers()
-            .map(|(n, v)| (n.as_str().to_owned(), lossy(v.as_bytes())))
+            .map(|(n, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), v)
+            })
             .collect();
         let vary: Vec<&str> = d.vary_tokens().collect();
         if !vary.is_empty() {
@@ -457,8 +467,8 @@ impl Policy {
             rule: tb.rule,
             rule_matcher: tb.matcher,
             method: req.method().to_owned(),
-            path: req.path().to_owned(),
-            origin: req.origin().map(lossy),
+            path: lossy(req.path().as_bytes()),
+            origin: req.origin().map(shown_origin),
             kind: d.kind,
             steps: tb.steps,
             verdict: verdict.into(),

@@ -43,6 +43,15 @@ pub struct GatewaySettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// WebSocket handling.
     pub websocket: WebSocketSettings,
+    /// HTTP/2 towards clients.
+    pub http2: Http2Settings,
+    /// How request paths are made canonical before rules are matched and the request is
+    /// forwarded.
+    pub normalize: NormalizeSettings,
+    /// `Host` values the admin listener answers (besides loopback names and its own
+    /// `admin_listen` address); any other `Host` gets 421, so a DNS-rebinding page cannot
+    /// read it.
+    pub admin_hosts: Vec<String>,
 }
 
 impl Default for GatewaySettings {
@@ -56,6 +65,71 @@ impl Default for GatewaySettings {
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             websocket: WebSocketSettings::default(),
+            http2: Http2Settings::default(),
+            normalize: NormalizeSettings::default(),
+            admin_hosts: Vec::new(),
+        }
+    }
+}
+
+/// HTTP/2 settings (towards clients).
+///
+/// ```
+/// assert_eq!(corsguard::Http2Settings::default().max_concurrent_streams, 100);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Http2Settings {
+    /// Concurrent streams one client connection may open (default 100, as Envoy and
+    /// nginx recommend): one connection can never fan out to more upstream requests.
+    pub max_concurrent_streams: u32,
+}
+
+impl Default for Http2Settings {
+    fn default() -> Self {
+        Http2Settings {
+            max_concurrent_streams: 100,
+        }
+    }
+}
+
+/// What the gateway does with `%2F` / `%5C` (an encoded `/` or `\`) in a request path.
+///
+/// ```
+/// assert_eq!(corsguard::EncodedSlashes::default(), corsguard::EncodedSlashes::Reject);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncodedSlashes {
+    /// Answer 400: the path means one thing to the rules and maybe another to an upstream
+    /// that decodes it (the default, like Envoy's `REJECT_REQUEST`).
+    #[default]
+    Reject,
+    /// Keep them encoded and match rules on the encoded text (for APIs whose path
+    /// segments hold encoded slashes; the upstream must not decode them before routing).
+    Keep,
+}
+
+/// Path normalisation settings (`gateway.normalize`).
+///
+/// ```
+/// let n = corsguard::NormalizeSettings::default();
+/// assert_eq!(n.encoded_slashes, corsguard::EncodedSlashes::Reject);
+/// assert!(n.merge_slashes);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct NormalizeSettings {
+    /// `%2F` / `%5C` in a path: `reject` (default) or `keep`.
+    pub encoded_slashes: EncodedSlashes,
+    /// Merge runs of `/` into one (default `true`, as nginx and Envoy's `merge_slashes`):
+    /// `//admin/x` is then judged by the `/admin/` rule, as the upstream serves it.
+    pub merge_slashes: bool,
+}
+
+impl Default for NormalizeSettings {
+    fn default() -> Self {
+        NormalizeSettings {
+            encoded_slashes: EncodedSlashes::Reject,
+            merge_slashes: true,
         }
     }
 }
@@ -82,6 +156,13 @@ pub struct Timeouts {
     pub idle: Duration,
     /// Graceful-shutdown drain deadline (default 30 s).
     pub shutdown_grace: Duration,
+    /// A response that moves no byte for this long (the client does not read, or the
+    /// upstream sends nothing) is aborted and its connection closed (default 60 s, as
+    /// nginx's `send_timeout`).
+    pub send: Duration,
+    /// A WebSocket tunnel with no byte in either direction for this long is closed
+    /// (default 60 s, as nginx's `proxy_read_timeout`; keep client pings more frequent).
+    pub tunnel_idle: Duration,
 }
 
 impl Default for Timeouts {
@@ -92,6 +173,8 @@ impl Default for Timeouts {
             client_header_read: Duration::from_secs(10),
             idle: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
+            send: Duration::from_secs(60),
+            tunnel_idle: Duration::from_secs(60),
         }
     }
 }
@@ -101,18 +184,26 @@ impl Default for Timeouts {
 pub struct Limits {
     /// Request head size limit (default 16384) → 431.
     pub max_request_header_bytes: usize,
+    /// Request header lines (default 100) → 431.
+    pub max_request_headers: usize,
     /// Request body size limit (default 10 MiB) → 413.
     pub max_body_bytes: u64,
-    /// Concurrent client connections (default 1024) → 503 beyond.
+    /// Concurrent client connections, WebSocket tunnels included (default 1024) → 503
+    /// beyond.
     pub max_connections: usize,
+    /// Concurrent requests (so connections) to one upstream (default 256) → 503 when none
+    /// frees up within `timeouts.connect`.
+    pub max_upstream_connections: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_request_header_bytes: 16 * 1024,
+            max_request_headers: 100,
             max_body_bytes: 10 * 1024 * 1024,
             max_connections: 1024,
+            max_upstream_connections: 256,
         }
     }
 }
@@ -136,6 +227,9 @@ const GATEWAY_KEYS: &[&str] = &[
     "limits",
     "trusted_proxies",
     "websocket",
+    "http2",
+    "normalize",
+    "admin_hosts",
 ];
 
 /// Parses a duration: integer seconds, or a number with `ms`, `s`, `m` or `h`.
@@ -196,13 +290,139 @@ fn addr(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<SocketAddr> {
     }
 }
 
-fn duration(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<Duration> {
+const DAY_MS: u64 = 86_400_000;
+
+/// The accepted range of every duration under `gateway.timeouts`, in milliseconds:
+/// `(key, min, max)`. Bounded above so that no deadline can overflow a clock.
+const DURATION_RANGES: &[(&str, u64, u64)] = &[
+    ("connect", 10, DAY_MS),
+    ("upstream_response", 10, DAY_MS),
+    ("client_header_read", 10, 3_600_000),
+    ("idle", 100, DAY_MS),
+    ("shutdown_grace", 0, DAY_MS),
+    ("send", 10, DAY_MS),
+    ("tunnel_idle", 10, DAY_MS),
+];
+
+/// The accepted range of every count: `(path under gateway, min, max)`.
+const COUNT_RANGES: &[(&str, u64, u64)] = &[
+    ("limits.max_request_header_bytes", 1024, 1 << 20),
+    ("limits.max_request_headers", 1, 1000),
+    ("limits.max_body_bytes", 0, 1 << 40),
+    ("limits.max_connections", 1, 1_000_000),
+    ("limits.max_upstream_connections", 1, 100_000),
+    ("http2.max_concurrent_streams", 1, 10_000),
+];
+
+fn range_of(table: &'static [(&'static str, u64, u64)], key: &str) -> (u64, u64) {
+    table
+        .iter()
+        .find(|(k, ..)| *k == key)
+        .map_or((0, u64::MAX), |&(_, lo, hi)| (lo, hi))
+}
+
+/// `1500` → `1500ms`, `60000` → `60s`, `3600000` → `1h`.
+fn fmt_ms(ms: u64) -> String {
+    match ms {
+        0 => "0s".into(),
+        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m if m % 1000 == 0 => format!("{}s", m / 1000),
+        m => format!("{m}ms"),
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The message for an out-of-range duration, or `None` when it is in range.
+fn duration_out_of_range(key: &str, d: Duration) -> Option<(String, String)> {
+    let (lo, hi) = range_of(DURATION_RANGES, key);
+    let ms = millis(d);
+    let sub_ms = d.as_millis() == 0 && !d.is_zero();
+    (ms < lo || ms > hi || (sub_ms && lo > 0)).then(|| {
+        (
+            format!(
+                "`timeouts.{key}` is {}: out of range",
+                if sub_ms { format!("{d:?}") } else { fmt_ms(ms) }
+            ),
+            format!("write a duration between {} and {}", fmt_ms(lo), fmt_ms(hi)),
+        )
+    })
+}
+
+/// The message for an out-of-range count, or `None` when it is in range.
+fn count_out_of_range(key: &str, n: u64) -> Option<(String, String)> {
+    let (lo, hi) = range_of(COUNT_RANGES, key);
+    (n < lo || n > hi).then(|| {
+        (
+            format!("`{key}` is {n}: out of range"),
+            format!("write an integer between {lo} and {hi}"),
+        )
+    })
+}
+
+impl GatewaySettings {
+    /// Every setting outside its accepted range, one message each (empty when all are
+    /// fine). The file reader reports these with locations; this is the same check for
+    /// settings built or changed in code.
+    ///
+    /// ```
+    /// let mut g = corsguard::GatewaySettings::default();
+    /// assert!(g.out_of_range().is_empty());
+    /// g.timeouts.idle = std::time::Duration::ZERO;
+    /// g.limits.max_connections = usize::MAX;
+    /// assert_eq!(g.out_of_range().len(), 2);
+    /// ```
+    pub fn out_of_range(&self) -> Vec<String> {
+        let t = &self.timeouts;
+        let durations = [
+            ("connect", t.connect),
+            ("upstream_response", t.upstream_response),
+            ("client_header_read", t.client_header_read),
+            ("idle", t.idle),
+            ("shutdown_grace", t.shutdown_grace),
+            ("send", t.send),
+            ("tunnel_idle", t.tunnel_idle),
+        ];
+        let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let counts = [
+            (
+                "limits.max_request_header_bytes",
+                wide(self.limits.max_request_header_bytes),
+            ),
+            (
+                "limits.max_request_headers",
+                wide(self.limits.max_request_headers),
+            ),
+            ("limits.max_body_bytes", self.limits.max_body_bytes),
+            ("limits.max_connections", wide(self.limits.max_connections)),
+            (
+                "limits.max_upstream_connections",
+                wide(self.limits.max_upstream_connections),
+            ),
+            (
+                "http2.max_concurrent_streams",
+                u64::from(self.http2.max_concurrent_streams),
+            ),
+        ];
+        durations
+            .iter()
+            .filter_map(|&(k, d)| duration_out_of_range(k, d))
+            .chain(counts.iter().filter_map(|&(k, n)| count_out_of_range(k, n)))
+            .map(|(m, h)| format!("gateway: {m} ({h})"))
+            .collect()
+    }
+}
+
+fn duration(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<Duration> {
     let d = match &v.kind {
         NodeKind::Int(i) if *i >= 0 => Some(Duration::from_secs(i.unsigned_abs())),
         NodeKind::Str(s) => parse_duration(s),
         _ => None,
     };
-    if d.is_none() {
+    let Some(d) = d else {
         w.error(
             "gateway-invalid-duration",
             p,
@@ -210,23 +430,46 @@ fn duration(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<Duration> {
             "a duration must be whole seconds or a string like `500ms`, `5s`, `2m`",
             None,
         );
+        return None;
+    };
+    if let Some((msg, hint)) = duration_out_of_range(key, d) {
+        w.error("gateway-out-of-range", p, &v.span, msg, Some(hint));
+        return None;
     }
-    d
+    Some(d)
 }
 
-fn count(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<u64> {
+/// Reads a count at `p` (`gateway.<key>`), in its range.
+fn count(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<u64> {
     let i = w.int(v, p)?;
-    if i.value <= 0 {
+    let n = u64::try_from(i.value).unwrap_or(0);
+    if i.value < 0 {
+        let (lo, hi) = range_of(COUNT_RANGES, key);
         w.error(
-            "gateway-invalid-limit",
+            "gateway-out-of-range",
             p,
             &v.span,
-            "a limit must be a positive integer",
-            None,
+            format!("`{key}` is {}: out of range", i.value),
+            Some(format!("write an integer between {lo} and {hi}")),
         );
         return None;
     }
-    Some(i.value.unsigned_abs())
+    if let Some((msg, hint)) = count_out_of_range(key, n) {
+        w.error("gateway-out-of-range", p, &v.span, msg, Some(hint));
+        return None;
+    }
+    Some(n)
+}
+
+fn warning(w: &mut Walker<'_>, code: &'static str, p: &str, v: &Node, msg: String, hint: &str) {
+    let location = w.loc(p, &v.span);
+    w.diags.push(crate::diagnostic::Diagnostic {
+        severity: crate::diagnostic::Severity::Warning,
+        code,
+        message: msg,
+        hint: Some(hint.into()),
+        location,
+    });
 }
 
 pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
@@ -240,7 +483,90 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                     g.listen = a;
                 }
             }
-            "admin_listen" => g.admin_listen = addr(w, v, &p),
+            "admin_listen" => {
+                g.admin_listen = addr(w, v, &p);
+                if let Some(a) = g.admin_listen
+                    && !a.ip().is_loopback()
+                {
+                    warning(
+                        w,
+                        "gateway-admin-public",
+                        &p,
+                        v,
+                        format!(
+                            "the admin listener binds {a}, beyond loopback: whoever reaches it \
+                             reads the policy, the metrics and the refused requests"
+                        ),
+                        "bind it to 127.0.0.1 or [::1] and reach it through an SSH tunnel or \
+                         a protected proxy",
+                    );
+                }
+            }
+            "admin_hosts" => {
+                if let Some(list) = w.string_list(v, &p) {
+                    g.admin_hosts = list.value.into_iter().map(|s| s.value).collect();
+                }
+            }
+            "http2" => {
+                let e = w.entries(v, &p, &[&["max_concurrent_streams"]]);
+                for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
+                    let kp = join(&p, &k.name);
+                    if let Some(n) = count(w, kv, &kp, "http2.max_concurrent_streams") {
+                        g.http2.max_concurrent_streams = u32::try_from(n).unwrap_or(u32::MAX);
+                    }
+                }
+            }
+            "normalize" => {
+                let e = w.entries(v, &p, &[&["encoded_slashes", "merge_slashes"]]);
+                for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
+                    let kp = join(&p, &k.name);
+                    if k.name == "merge_slashes" {
+                        if let Some(b) = w.bool(kv, &kp) {
+                            g.normalize.merge_slashes = b.value;
+                            if !b.value {
+                                warning(
+                                    w,
+                                    "gateway-slashes-not-merged",
+                                    &kp,
+                                    kv,
+                                    "`//` stays in paths: `//admin/x` is judged by the rule \
+                                     that matches `//admin/x`, while an upstream that merges \
+                                     slashes serves `/admin/x`"
+                                        .into(),
+                                    "turn it off only for an upstream that keeps `//` too",
+                                );
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(s) = w.string(kv, &kp) else { continue };
+                    match s.value.as_str() {
+                        "reject" => g.normalize.encoded_slashes = EncodedSlashes::Reject,
+                        "keep" => {
+                            g.normalize.encoded_slashes = EncodedSlashes::Keep;
+                            warning(
+                                w,
+                                "gateway-encoded-slashes-kept",
+                                &kp,
+                                kv,
+                                "`%2F` and `%5C` stay encoded: rules match the encoded path, \
+                                 and an upstream that decodes them before routing can serve \
+                                 another resource than the one the rule was chosen for"
+                                    .into(),
+                                "keep it only for APIs whose path segments carry encoded \
+                                 slashes, behind an upstream that does not decode them",
+                            );
+                        }
+                        other => w.error(
+                            "gateway-invalid-value",
+                            &kp,
+                            &kv.span,
+                            format!("`encoded_slashes` must be `reject` or `keep`, not `{other}`"),
+                            Some("reject (the default) or keep".into()),
+                        ),
+                    }
+                }
+            }
             "upstream" => {
                 if let Some(s) = w.string(v, &p) {
                     match check_upstream(&s.value) {
@@ -285,17 +611,22 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                         "client_header_read",
                         "idle",
                         "shutdown_grace",
+                        "send",
+                        "tunnel_idle",
                     ]],
                 );
                 for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
                     let kp = join(&p, &k.name);
-                    if let Some(d) = duration(w, kv, &kp) {
+                    if let Some(d) = duration(w, kv, &kp, &k.name) {
+                        let t = &mut g.timeouts;
                         match k.name.as_str() {
-                            "connect" => g.timeouts.connect = d,
-                            "upstream_response" => g.timeouts.upstream_response = d,
-                            "client_header_read" => g.timeouts.client_header_read = d,
-                            "idle" => g.timeouts.idle = d,
-                            _ => g.timeouts.shutdown_grace = d,
+                            "connect" => t.connect = d,
+                            "upstream_response" => t.upstream_response = d,
+                            "client_header_read" => t.client_header_read = d,
+                            "idle" => t.idle = d,
+                            "send" => t.send = d,
+                            "tunnel_idle" => t.tunnel_idle = d,
+                            _ => t.shutdown_grace = d,
                         }
                     }
                 }
@@ -306,22 +637,24 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                     &p,
                     &[&[
                         "max_request_header_bytes",
+                        "max_request_headers",
                         "max_body_bytes",
                         "max_connections",
+                        "max_upstream_connections",
                     ]],
                 );
                 for (k, kv) in e.iter().map(|e| (&e.0, &e.1)) {
                     let kp = join(&p, &k.name);
-                    if let Some(n) = count(w, kv, &kp) {
+                    let key = format!("limits.{}", k.name);
+                    if let Some(n) = count(w, kv, &kp, &key) {
+                        let l = &mut g.limits;
+                        let size = usize::try_from(n).unwrap_or(usize::MAX);
                         match k.name.as_str() {
-                            "max_request_header_bytes" => {
-                                g.limits.max_request_header_bytes =
-                                    usize::try_from(n).unwrap_or(usize::MAX)
-                            }
-                            "max_body_bytes" => g.limits.max_body_bytes = n,
-                            _ => {
-                                g.limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX)
-                            }
+                            "max_request_header_bytes" => l.max_request_header_bytes = size,
+                            "max_request_headers" => l.max_request_headers = size,
+                            "max_body_bytes" => l.max_body_bytes = n,
+                            "max_upstream_connections" => l.max_upstream_connections = size,
+                            _ => l.max_connections = size,
                         }
                     }
                 }
