@@ -384,6 +384,44 @@ async fn shadow_mode_changes_no_response() {
     }
 }
 
+/// The middleware matches rules on the path actix routes: a path that names a protected
+/// route through dot segments or encoded slashes never gets there under a laxer rule.
+#[actix_web::test]
+async fn dot_segments_and_encoded_slashes_cannot_borrow_a_laxer_rule() {
+    let cors = Cors::new(policy(
+        "defaults:
+  allow_origins: ['https://app.example.com']
+paths:
+  - path: /api/public/
+    allow_origins: ['*']
+",
+    ));
+    let server = serve!(move || {
+        App::new().service(
+            web::scope("/api")
+                .route("/public/logo", web::get().to(|| async { "logo" }))
+                .route("/items", web::get().to(|| async { "private items" }))
+                .wrap(cors.clone()),
+        )
+    });
+    let evil = lines(&[("origin", "https://evil.example")]);
+    for path in [
+        "/api/public/../items",
+        "/api/public/%2e%2e/items",
+        "/api/public/..%2fitems",
+        "/api/public/..%2Fitems",
+        "/api/public/%2E%2E%2Fitems",
+        "/api/public//../items",
+    ] {
+        let (o, body) = send(server.addr, "GET", path, None, &evil).await;
+        let readable = !all(&o, "access-control-allow-origin").is_empty();
+        assert!(
+            !(readable && body.as_ref() == b"private items"),
+            "{path}: the private route answered under the /api/public/ rule"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn scope_wrap_applies_to_the_scope_only_and_sees_the_full_path() {
     let cors = Cors::new(policy(

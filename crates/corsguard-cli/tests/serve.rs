@@ -140,6 +140,71 @@ fn check_validates_and_exits_0_or_1() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn check_refuses_settings_that_would_crash_after_listening() {
+    let dir = scratch("ranges");
+    for (n, bad) in [
+        "  limits: { max_connections: 9223372036854775807 }\n",
+        "  timeouts: { client_header_read: 9223372036854775807 }\n",
+        "  timeouts: { idle: 0 }\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = dir.join(format!("bad{n}.yaml"));
+        std::fs::write(
+            &f,
+            format!(
+                "defaults: {{ allow_origins: ['https://app.example.com'] }}\ngateway:\n  listen: 127.0.0.1:0\n  upstream: http://127.0.0.1:9000\n{bad}"
+            ),
+        )
+        .unwrap();
+        for mode in [
+            &["serve", "--check", "--config"][..],
+            &["serve", "--config"][..],
+        ] {
+            let out = clean_env(Command::new(BIN).args(mode).arg(&f))
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{mode:?} {bad}: {stderr}");
+            assert!(stderr.contains("gateway-out-of-range"), "{bad}: {stderr}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn check_survives_a_closed_stdout() {
+    let dir = scratch("pipe");
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        format!(
+            "{}  upstream: http://127.0.0.1:9000\n",
+            policy("https://app.example.com")
+        ),
+    )
+    .unwrap();
+    // `corsguard serve --check | head -0`: the reader is gone before the first line.
+    let mut child = clean_env(
+        Command::new(BIN)
+            .args(["serve", "--check", "--config"])
+            .arg(&good),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn get(url: &str, origin: &str) -> (u16, Vec<(String, String)>) {
     let rest = url.strip_prefix("http://").unwrap();
     let (addr, path) = rest

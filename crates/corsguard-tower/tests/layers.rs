@@ -555,6 +555,41 @@ paths:
     assert_eq!(one(&o, "vary"), Some("Origin"));
 }
 
+/// The layer matches rules on the path the router routes: a path that names a protected
+/// route through dot segments or encoded slashes never gets there under a laxer rule.
+#[tokio::test]
+async fn dot_segments_and_encoded_slashes_cannot_borrow_a_laxer_rule() {
+    let p = policy(
+        "defaults:
+  allow_origins: ['https://app.example.com']
+paths:
+  - path: /api/public/
+    allow_origins: ['*']
+",
+    );
+    let api = Router::new()
+        .route("/public/logo", get(|| async { "logo" }))
+        .route("/items", get(|| async { "private items" }));
+    let app = Router::new().nest("/api", api).layer(CorsLayer::new(p));
+    let server = serve(app).await;
+    let evil = lines(&[("origin", "https://evil.example")]);
+    for path in [
+        "/api/public/../items",
+        "/api/public/%2e%2e/items",
+        "/api/public/..%2fitems",
+        "/api/public/..%2Fitems",
+        "/api/public/%2E%2E%2Fitems",
+        "/api/public//../items",
+    ] {
+        let (o, body) = send(server.addr, "GET", path, None, &evil).await;
+        let readable = !all(&o, "access-control-allow-origin").is_empty();
+        assert!(
+            !(readable && body.as_ref() == b"private items"),
+            "{path}: the private route answered under the /api/public/ rule"
+        );
+    }
+}
+
 #[tokio::test]
 async fn host_rules_use_the_host_header() {
     let p = policy(

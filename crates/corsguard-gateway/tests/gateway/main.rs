@@ -6,6 +6,7 @@
 mod admin;
 mod behaviour;
 mod common;
+mod hostile;
 mod proxy;
 mod reload;
 mod shutdown;
