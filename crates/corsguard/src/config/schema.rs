@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::gateway;
 use super::raw::{Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule, V};
 use super::tree::{Key, Node, NodeKind};
-use crate::diagnostic::{Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean};
+use crate::diagnostic::{Diagnostic, LineIndex, Location, Severity, SourceKind, did_you_mean};
 
 /// Keys accepted in an option set (`defaults:` or a path rule).
 pub(crate) const OPTION_KEYS: &[&str] = &[
@@ -56,6 +56,9 @@ pub(crate) struct Walker<'t> {
     pub source: SourceKind,
     pub text: &'t str,
     pub diags: Vec<Diagnostic>,
+    /// Built once: every value is located, so a scan from the start of the file per value
+    /// would make loading quadratic.
+    lines: LineIndex,
 }
 
 impl<'t> Walker<'t> {
@@ -64,6 +67,7 @@ impl<'t> Walker<'t> {
             source,
             text,
             diags: Vec::new(),
+            lines: LineIndex::new(text),
         }
     }
 
@@ -71,7 +75,7 @@ impl<'t> Walker<'t> {
         Location {
             source: self.source.clone(),
             path: path.to_owned(),
-            span: Some(SourceSpan::locate(self.text, span.clone())),
+            span: Some(self.lines.locate(self.text, span.clone())),
         }
     }
 
