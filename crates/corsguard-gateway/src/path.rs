@@ -84,11 +84,11 @@ impl Normalizer {
             return Err(PathError::NotAbsolute);
         }
         // Fast path: nothing to decode, merge or remove.
-        if !bytes.contains(&b'%')
-            && !bytes.contains(&b'\\')
-            && !(self.merge_slashes && path.contains("//"))
-            && !has_dot_segment(path)
-        {
+        let needs_work = bytes.contains(&b'%')
+            || bytes.contains(&b'\\')
+            || (self.merge_slashes && path.contains("//"))
+            || has_dot_segment(path);
+        if !needs_work {
             return Ok(Cow::Borrowed(path));
         }
         // 1. Decode unreserved escapes, refuse the ambiguous ones.
