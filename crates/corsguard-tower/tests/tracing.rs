@@ -170,3 +170,55 @@ async fn an_allowed_request_logs_nothing_at_info() {
         "the decision's trace must be logged at debug: {events:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attacker_chosen_values_are_cut_in_log_lines() {
+    capture();
+    let server = server().await;
+    let origin = format!("https://{}.refused-long.example", "o".repeat(300));
+    let path = format!("/{}", "p".repeat(10_000));
+    let acrh = format!("x-{}", "h".repeat(3000));
+    let (o, _) = common::send(
+        server.addr,
+        "OPTIONS",
+        &path,
+        None,
+        &common::lines(&[
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", &acrh),
+        ]),
+    )
+    .await;
+    assert_eq!(o.status, 204);
+    let (_, _) = common::send(
+        server.addr,
+        "GET",
+        &path,
+        None,
+        &common::lines(&[("origin", &origin)]),
+    )
+    .await;
+    let lines: Vec<Captured> = capture()
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.target == "corsguard"
+                && e.level == Level::INFO
+                && e.fields.values().any(|v| v.contains("pppppppp"))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for e in &lines {
+        let total: usize = e.fields.values().map(String::len).sum();
+        assert!(total < 2048, "a {total}-byte log line: {e:#?}");
+        assert!(
+            e.fields["path"].ends_with("…(10001 bytes)"),
+            "{:?}",
+            e.fields["path"]
+        );
+    }
+}

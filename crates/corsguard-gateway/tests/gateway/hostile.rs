@@ -658,6 +658,32 @@ async fn too_many_header_lines_get_the_gateways_431_with_cors_headers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_http2_header_fields_get_the_gateways_431_with_cors_headers() {
+    let up = upstream().await;
+    let gw = gateway(crate::common::POLICY, &up.url(), |_| {}).await;
+    let stream = TcpStream::connect(gw.local_addr()).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let mut req = http::Request::get(format!("http://{}/", gw.local_addr())).header("origin", APP);
+    for i in 0..150 {
+        req = req.header(format!("x-h{i}"), "v");
+    }
+    let r = sender
+        .send_request(req.body(http_body_util::Empty::<Bytes>::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    assert_eq!(r.headers()["access-control-allow-origin"], APP);
+    assert_eq!(up.hits(), 0);
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_listener_has_a_header_timeout_a_cap_and_a_host_check() {
     let up = upstream().await;
     let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
