@@ -181,6 +181,44 @@ fn unreadable_and_unknown_files_exit_2_but_others_are_still_checked() {
     assert!(stderr.contains("error[unknown-extension]"), "{stderr}");
 }
 
+/// `check zero.yaml`, a symlink to `/dev/zero`, used to read forever while memory grew.
+#[cfg(unix)]
+#[test]
+fn a_device_behind_a_policy_name_is_refused_not_read() {
+    let dir = std::env::temp_dir().join(format!("corsguard-check-zero-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let mut child = corsguard()
+        .args(["check", link.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: kill a run that reads forever instead of hanging the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`corsguard check` on a link to /dev/zero did not return");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let name = link.display();
+    assert!(
+        stderr.contains("error[not-a-file]")
+            && stderr.contains(&format!(
+                "`{name}` is not a regular file (a character device)"
+            )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{name}: not checked")), "{stderr}");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["check"]).status.code(), Some(2));

@@ -58,6 +58,7 @@ pub use config::gateway::{
     TlsSettings, WebSocketSettings, parse_duration,
 };
 pub use config::raw::{Mode, OnReject};
+pub use config::{DEFAULT_MAX_CONFIG_BYTES, read_config_file};
 pub use decision::{
     Action, Decision, OWNED_HEADERS, OriginTrust, Refusal, RequestHead, RequestKind,
     UntrustedOrigin, vary_merge,

@@ -87,19 +87,17 @@ pub fn load(path: &Path, env: bool) -> Checked {
             unreadable: true,
         };
     };
-    match std::fs::read_to_string(path) {
+    // The engine's bounded read: a device, a FIFO or an oversized file is refused with its
+    // diagnostic instead of being read without limit.
+    match corsguard::read_config_file(path, corsguard::DEFAULT_MAX_CONFIG_BYTES) {
         Ok(text) => Checked {
             result: Policy::from_text(&text, &name, format, vars.as_deref()),
             name,
             text: Some(text),
             unreadable: false,
         },
-        Err(_) => Checked {
-            // The engine's loader words the I/O error (`io` code) consistently.
-            result: match vars {
-                Some(v) => Policy::from_file_and_env_vars(path, v),
-                None => Policy::from_file(path),
-            },
+        Err(e) => Checked {
+            result: Err(e),
             name,
             text: None,
             unreadable: true,

@@ -3,6 +3,7 @@
 //! Parsing into this tree (instead of straight into serde structs) lets the schema walker
 //! report *every* problem with its exact byte span, not just the first one serde meets.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use granit_parser::{Event, Parser, ScalarStyle};
@@ -59,6 +60,54 @@ pub(crate) struct SyntaxError {
 const MAX_DEPTH: usize = 64;
 /// Maximum number of nodes (guards against alias bombs and absurd inputs).
 const MAX_NODES: usize = 200_000;
+/// What a copied node is charged on top of its text: about its size in memory.
+const NODE_COST: usize = std::mem::size_of::<Node>();
+/// The copy budget is this many times the document's length …
+const COPY_FACTOR: usize = 10;
+/// … but never less than this (16 MiB), so that small files may use aliases freely.
+const MIN_COPY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What copying a node costs: its nodes, and its bytes (scalars' and keys' text plus
+/// [`NODE_COST`] per node). Counting nodes alone let a 1 MiB string referenced 1,000 times
+/// through aliases pass as 1,000 nodes and take a gigabyte.
+#[derive(Debug, Clone, Copy, Default)]
+struct Weight {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn of(n: &Node) -> Weight {
+        let mut w = Weight {
+            nodes: 1,
+            bytes: NODE_COST,
+        };
+        match &n.kind {
+            NodeKind::Map(entries) => {
+                for (k, v) in entries {
+                    let v = Weight::of(v);
+                    w.nodes += v.nodes;
+                    w.bytes += v.bytes + k.name.len() + std::mem::size_of::<Key>();
+                }
+            }
+            NodeKind::Seq(items) => {
+                for v in items.iter().map(Weight::of) {
+                    w.nodes += v.nodes;
+                    w.bytes += v.bytes;
+                }
+            }
+            NodeKind::Str(s) => w.bytes += s.len(),
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) | NodeKind::Null => {}
+        }
+        w
+    }
+}
+
+/// An anchored node, kept to be copied where an alias names it.
+struct Anchored {
+    node: Node,
+    weight: Weight,
+}
 
 /// Parses YAML text (one document) into a tree.
 pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
@@ -66,15 +115,19 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = YamlBuilder {
         stack: Vec::new(),
         root: None,
-        anchors: Vec::new(),
+        anchors: HashMap::new(),
         nodes: 0,
+        copies: CopyBudget {
+            used: 0,
+            max: text.len().saturating_mul(COPY_FACTOR).max(MIN_COPY_BYTES),
+        },
     };
     while let Some(item) = parser.next() {
         let (event, span) = item.map_err(|e| SyntaxError {
             message: e.info().to_string(),
-            span: e.marker().index()..e.marker().index() + 1,
+            span: char_at(text, e.marker()),
         })?;
-        let range = span.start.index()..span.end.index();
+        let range = bytes(&span);
         match event {
             Event::StreamEnd => break,
             Event::DocumentEnd
@@ -83,7 +136,7 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
                     if let Some(Ok((Event::DocumentStart(..), s))) = parser.next() {
                         return Err(SyntaxError {
                             message: "multiple YAML documents in one config file".into(),
-                            span: s.start.index()..s.end.index(),
+                            span: bytes(&s),
                         });
                     }
                     break;
@@ -104,20 +157,19 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
             }
             Event::SequenceEnd | Event::MappingEnd => builder.close(range.end)?,
             Event::Alias(id) => {
-                let node = builder
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone())
-                    .ok_or_else(|| SyntaxError {
+                let Some(anchored) = builder.anchors.get(&id) else {
+                    return Err(SyntaxError {
                         message: "unknown alias".into(),
-                        span: range.clone(),
-                    })?;
-                builder.nodes += count_nodes(&node);
+                        span: range,
+                    });
+                };
+                // Charged before the copy is made, so a bomb is refused without the memory.
+                builder.copies.charge(anchored.weight.bytes, &range)?;
+                let kind = anchored.node.kind.clone();
+                builder.nodes += anchored.weight.nodes;
                 builder.push(
                     Node {
-                        kind: node.kind,
+                        kind,
                         span: range,
                     },
                     0,
@@ -132,12 +184,22 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
     }))
 }
 
-fn count_nodes(n: &Node) -> usize {
-    1 + match &n.kind {
-        NodeKind::Map(m) => m.iter().map(|(_, v)| count_nodes(v)).sum(),
-        NodeKind::Seq(s) => s.iter().map(count_nodes).sum(),
-        _ => 0,
-    }
+/// The byte range of a parser span. `Marker::index` counts characters: used as byte offsets,
+/// spans after any non-ASCII text pointed before the value (and line, column and underline
+/// with them).
+fn bytes(span: &granit_parser::Span) -> Range<usize> {
+    span.byte_range()
+        .unwrap_or_else(|| span.start.index()..span.end.index())
+}
+
+/// The bytes of the character at `marker` (empty at the end of the text).
+fn char_at(text: &str, marker: &granit_parser::Marker) -> Range<usize> {
+    let start = marker.byte_offset().unwrap_or_else(|| marker.index());
+    let len = text
+        .get(start..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8);
+    start..start + len
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
@@ -179,8 +241,33 @@ enum Frame {
 struct YamlBuilder {
     stack: Vec<(Frame, usize, usize)>, // frame, start offset, anchor id
     root: Option<Node>,
-    anchors: Vec<(usize, Node)>,
+    /// By anchor id; a later anchor of the same name has a new id.
+    anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    copies: CopyBudget,
+}
+
+/// Bytes copied for anchors and aliases (see [`Weight`]), and the most allowed.
+struct CopyBudget {
+    used: usize,
+    max: usize,
+}
+
+impl CopyBudget {
+    /// Charges a copy of `bytes`, refusing the document past the budget.
+    fn charge(&mut self, bytes: usize, span: &Range<usize>) -> Result<(), SyntaxError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.max {
+            return Err(SyntaxError {
+                message: format!(
+                    "anchors and aliases expand to more than {} (alias bomb?)",
+                    super::human_bytes(self.max as u64)
+                ),
+                span: span.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl YamlBuilder {
@@ -221,7 +308,16 @@ impl YamlBuilder {
             });
         }
         if anchor != 0 {
-            self.anchors.push((anchor, node.clone()));
+            // The anchored copy is charged too: nested anchors would each copy the same text.
+            let weight = Weight::of(&node);
+            self.copies.charge(weight.bytes, &node.span)?;
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    weight,
+                },
+            );
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
