@@ -152,6 +152,40 @@ fn deny_warnings_turns_warnings_into_exit_1() {
     );
 }
 
+/// `allow_origins: []` is a valid deny-all policy, a warning: `check` passes, but
+/// `--deny-warnings` fails on it, as on any warning.
+#[test]
+fn an_empty_allow_list_passes_but_not_with_deny_warnings() {
+    let f = "tests/fixtures/check/empty-origins.yaml";
+    let out = run(&["check", f]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("warning[origins-empty]")
+            && stderr.contains(&format!("{f}: ok (1 warning)")),
+        "{stderr}"
+    );
+    let out = run(&["check", "--deny-warnings", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("error (denied warning)[origins-empty]"),
+        "{stderr}"
+    );
+
+    let out = corsguard()
+        .args(["check", "--env", "--deny-warnings", f])
+        .env("CORS_ALLOWED_ORIGINS", "")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("env CORS_ALLOWED_ORIGINS: defaults.allow_origins: no origin is allowed"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn unreadable_and_unknown_files_exit_2_but_others_are_still_checked() {
     let out = run(&[

@@ -123,18 +123,26 @@ pub(crate) fn compile(
         })
     });
     if !anything_allowed && !d.has_errors() {
-        let loc = raw
-            .defaults
-            .allow_origins
-            .as_ref()
-            .map(|v| v.loc.clone())
-            .unwrap_or_else(|| Location::new(source_of(&raw), "defaults.allow_origins"));
-        d.error(
-            "origins-missing",
-            &loc,
-            "no rule allows any origin, so every CORS request would be refused".into(),
-            Some("add `allow_origins: ['https://app.example.com']` under `defaults:`, or set CORS_ALLOWED_ORIGINS".into()),
-        );
+        // An allow-list written empty (`allow_origins: []`, `CORS_ALLOWED_ORIGINS=`) is a
+        // deliberate deny-all policy, as in django-cors-headers, Nelmio and express: the app
+        // or gateway must start. No allow-list at all is a mistake.
+        let written_empty = std::iter::once(&raw.defaults.allow_origins)
+            .chain(raw.paths.iter().map(|r| &r.options.allow_origins))
+            .find_map(Option::as_ref);
+        match written_empty {
+            Some(list) => d.warn(
+                "origins-empty",
+                &list.loc,
+                "no origin is allowed; every cross-origin request will be refused".into(),
+                Some("list the origins that may call this API, e.g. `allow_origins: ['https://app.example.com']`; keep it empty only to refuse every cross-origin request".into()),
+            ),
+            None => d.error(
+                "origins-missing",
+                &Location::new(source_of(&raw), "defaults.allow_origins"),
+                "no rule allows any origin, so every CORS request would be refused".into(),
+                Some("add `allow_origins: ['https://app.example.com']` under `defaults:`, or set CORS_ALLOWED_ORIGINS".into()),
+            ),
+        }
     }
 
     if d.has_errors() {

@@ -559,6 +559,31 @@ fn every_rule_reports_code_location_message_and_hint() {
             "no rule allows any origin",
             Some("CORS_ALLOWED_ORIGINS"),
         ),
+        // An allow-list written empty is a deny-all policy: it loads, with a warning.
+        row(
+            "defaults:\n  allow_origins: []\n  allow_methods: [GET]\n",
+            "origins-empty",
+            W,
+            "defaults.allow_origins",
+            "no origin is allowed; every cross-origin request will be refused",
+            Some("allow_origins: ['https://app.example.com']"),
+        ),
+        row(
+            "defaults:\n  allow_origins:\n",
+            "origins-empty",
+            W,
+            "defaults.allow_origins",
+            "no origin is allowed; every cross-origin request will be refused",
+            None,
+        ),
+        row(
+            "paths:\n  - path: /api/\n    allow_origins: []\n",
+            "origins-empty",
+            W,
+            "paths[0].allow_origins",
+            "no origin is allowed",
+            None,
+        ),
         row(
             "defaults:\n  allow_origins: ['https://a.example']\ngateway:\n  listen: localhost\n",
             "gateway-invalid-address",
@@ -726,6 +751,7 @@ fn env_values_are_validated_and_errors_name_the_variable() {
 
     let err = Policy::from_env_vars(env(&[])).unwrap_err();
     assert_eq!(err.diagnostics()[0].code, "origins-missing");
+    assert_eq!(err.diagnostics()[0].severity, Severity::Error);
     assert!(
         err.diagnostics()[0]
             .hint
@@ -818,4 +844,40 @@ fn explicit_false_and_empty_lists_override_defaults() {
     assert!(!s.allow_credentials);
     assert!(s.allow_headers.is_empty());
     assert_eq!(s.allow_origins, ["https://a.example"]);
+}
+
+/// `allow_origins: []` or `CORS_ALLOWED_ORIGINS=` set to nothing: a valid deny-all policy
+/// (django-cors-headers, Nelmio and express accept it), with one warning.
+#[test]
+fn an_empty_allow_list_is_a_deny_all_policy_with_a_warning() {
+    let from_file = Policy::from_yaml_str("defaults:\n  allow_origins: []\n").unwrap();
+    for value in ["", "  ", ",", "[]"] {
+        let from_env = Policy::from_env_vars(env(&[("CORS_ALLOWED_ORIGINS", value)]))
+            .unwrap_or_else(|e| panic!("CORS_ALLOWED_ORIGINS={value:?}: {e}"));
+        let [w] = from_env.warnings() else {
+            panic!("{value:?}: {:?}", from_env.warnings());
+        };
+        assert_eq!((w.code, w.severity), ("origins-empty", Severity::Warning));
+        assert_eq!(
+            w.location.source,
+            SourceKind::Env {
+                var: "CORS_ALLOWED_ORIGINS".into()
+            }
+        );
+        assert_eq!(w.location.path, "defaults.allow_origins");
+        assert!(!from_env.origin_allowed("/", None, b"https://a.example"));
+    }
+    let [w] = from_file.warnings() else {
+        panic!("{:?}", from_file.warnings());
+    };
+    assert_eq!(
+        w.to_string(),
+        "warning[origins-empty]: <yaml>:2:18: defaults.allow_origins: no origin is allowed; every cross-origin request will be refused (hint: list the origins that may call this API, e.g. `allow_origins: ['https://app.example.com']`; keep it empty only to refuse every cross-origin request)"
+    );
+    for origin in ["https://a.example", "null", "http://localhost:3000"] {
+        assert!(
+            !from_file.origin_allowed("/", None, origin.as_bytes()),
+            "{origin}"
+        );
+    }
 }
