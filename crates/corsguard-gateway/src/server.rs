@@ -339,15 +339,21 @@ impl RunningGateway {
     /// Waits until the gateway has stopped (after a shutdown was requested by a signal or
     /// a [`ShutdownHandle`]).
     pub async fn wait(self) -> ShutdownReport {
-        match self.task.await {
-            Ok(report) => report,
-            Err(e) => {
-                tracing::error!("the gateway's serving task failed: {e}");
-                ShutdownReport {
-                    drained: false,
-                    forced_connections: 0,
-                    failed: true,
-                }
+        report_of(self.task.await)
+    }
+}
+
+/// The report of the serving task's end: a task that panicked (or was cancelled) is a
+/// failure, never an orderly stop.
+fn report_of(r: Result<ShutdownReport, tokio::task::JoinError>) -> ShutdownReport {
+    match r {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::error!("the gateway's serving task failed: {e}");
+            ShutdownReport {
+                drained: false,
+                forced_connections: 0,
+                failed: true,
             }
         }
     }
@@ -781,4 +787,31 @@ async fn overloaded(
         }
     }
     drop(permit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_serving_task_is_reported_as_a_failure() {
+        let task = tokio::spawn(async {
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            ShutdownReport {
+                drained: true,
+                forced_connections: 0,
+                failed: false,
+            }
+        });
+        let report = report_of(task.await);
+        assert!(report.failed && !report.drained);
+        let ok = report_of(Ok(ShutdownReport {
+            drained: true,
+            forced_connections: 0,
+            failed: false,
+        }));
+        assert!(!ok.failed);
+    }
 }
