@@ -253,6 +253,32 @@ fn a_device_behind_a_policy_name_is_refused_not_read() {
     assert!(stderr.contains(&format!("{name}: not checked")), "{stderr}");
 }
 
+/// A one-line (minified) policy with an error past column 65,535 used to panic in miette.
+#[test]
+fn an_error_deep_in_a_one_line_policy_is_reported_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("corsguard-check-line-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("minified.yaml");
+    let head = format!(
+        "defaults: {{allow_origins: [{}",
+        "'https://a.example', ".repeat(4000)
+    );
+    std::fs::write(&file, format!("{head}'https://b.example/']}}\n")).unwrap();
+    let out = run(&["check", file.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:1:{}: defaults.allow_origins[4000]:",
+            file.display(),
+            head.len() + 1
+        )) && stderr.contains("error[origin-trailing-slash]"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["check"]).status.code(), Some(2));

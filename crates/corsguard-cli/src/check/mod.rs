@@ -108,9 +108,11 @@ pub fn load(path: &Path, env: bool) -> Checked {
 /// Renders every diagnostic of a checked file (human format) into a string.
 pub fn render_checked(c: &Checked, style: Style, deny_warnings: bool) -> String {
     let mut out = String::new();
+    // Indexed once: rendering costs each diagnostic its snippet, not a pass over the file.
+    let source = c.source_text().map(|t| render::SourceText::new(&c.name, t));
     for d in c.diagnostics() {
         let denied = deny_warnings && d.severity == Severity::Warning;
-        out.push_str(&render::render(d, &c.name, c.source_text(), style, denied));
+        out.push_str(&render::render_in(d, source.as_ref(), style, denied));
         out.push('\n');
     }
     out

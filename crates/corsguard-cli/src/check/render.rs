@@ -5,7 +5,10 @@ use std::fmt;
 use std::io::IsTerminal;
 
 use corsguard::{Diagnostic, Severity, SourceKind};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SpanContents,
+};
 use serde::Serialize;
 
 /// Output format shared by the subcommands.
@@ -65,10 +68,140 @@ impl Style {
     }
 }
 
+/// Lines of context shown above and below a diagnostic's span.
+const CONTEXT_LINES: usize = 1;
+
+/// The longest line (in bytes) shown in a snippet. A longer one (a minified, one-line policy)
+/// is not shown: its diagnostic names `file:line:col` instead. Printing it would write the
+/// whole line per diagnostic, and miette cannot pad a label past column 65,535 (it panics).
+const MAX_SNIPPET_LINE: usize = 1024;
+
+/// A config file's text and where its lines start, indexed once for all its diagnostics.
+///
+/// Lines end as miette ends them (`\n`, `\r\n` or a lone `\r`), so that a snippet cut from
+/// the text renders exactly as it would from the whole file.
+#[derive(Debug)]
+pub struct SourceText<'t> {
+    name: &'t str,
+    text: &'t str,
+    /// Byte offset of every line's first byte; the first is 0.
+    line_starts: Vec<usize>,
+}
+
+impl<'t> SourceText<'t> {
+    /// Indexes `text`, named `name` in snippet headers.
+    pub fn new(name: &'t str, text: &'t str) -> SourceText<'t> {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends_line {
+                line_starts.push(i + 1);
+            }
+        }
+        SourceText {
+            name,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The first byte of line `line`, or the end of the text past the last line.
+    fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
+            .min(self.text.len())
+    }
+
+    /// The lines around `start..end` (`before` above, `after` below): their first line and
+    /// byte range. Only these are handed to miette, so rendering a diagnostic costs its
+    /// snippet, not the file.
+    fn window(
+        &self,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> (usize, std::ops::Range<usize>) {
+        let start = start.min(self.text.len());
+        let end = end.clamp(start, self.text.len());
+        // One line more each way than asked: miette counts a span that ends with a line
+        // break as reaching into the next line, and extra lines it does not need change
+        // nothing (it stops reading at the lines it shows).
+        let first = self.line_of(start).saturating_sub(before + 1);
+        let last = self.line_of(end.saturating_sub(1).max(start)) + after + 1;
+        (
+            first,
+            self.line_start(first)..self.line_start(last.saturating_add(1)),
+        )
+    }
+
+    /// Whether the snippet of `start..end` has a line too long to show.
+    fn has_long_line(&self, start: usize, end: usize) -> bool {
+        let (first, bytes) = self.window(start, end, CONTEXT_LINES, CONTEXT_LINES);
+        let mut line = first;
+        let mut line_start = bytes.start;
+        while line_start < bytes.end {
+            let next = self.line_start(line + 1).min(bytes.end);
+            if next - line_start > MAX_SNIPPET_LINE {
+                return true;
+            }
+            line += 1;
+            line_start = next;
+        }
+        false
+    }
+}
+
+impl SourceCode for SourceText<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let (first, bytes) = self.window(
+            span.offset(),
+            span.offset() + span.len(),
+            context_lines_before,
+            context_lines_after,
+        );
+        let window = self
+            .text
+            .get(bytes.clone())
+            .ok_or(MietteError::OutOfBounds)?;
+        // miette's own reading of the window, which starts at a line start: the same data,
+        // column and offsets as from the whole text, with lines counted from the window.
+        let local =
+            miette::SourceSpan::new(span.offset().saturating_sub(bytes.start).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_owned(),
+            inner.data(),
+            miette::SourceSpan::new(
+                (inner.span().offset() + bytes.start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
+}
+
 /// One diagnostic as miette sees it.
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    source: Option<&'a SourceText<'a>>,
     denied: bool,
 }
 
@@ -84,9 +217,23 @@ impl fmt::Display for Report<'_> {
             // The snippet header names file:line:col; the message stands alone.
             (SourceKind::Text { .. }, Some(_)) => f.write_str(&self.diag.message),
             // Loader errors (I/O, unknown extension) already name the file.
-            (SourceKind::Text { .. }, None) if self.diag.location.path.is_empty() => {
+            (SourceKind::Text { .. }, None)
+                if self.diag.location.span.is_none() && self.diag.location.path.is_empty() =>
+            {
                 f.write_str(&self.diag.message)
             }
+            // A position whose line is too long to show: named instead.
+            (SourceKind::Text { name }, None) => match self.diag.location.span {
+                Some(s) if self.diag.location.path.is_empty() => {
+                    write!(f, "{name}:{}:{}: {}", s.line, s.column, self.diag.message)
+                }
+                Some(_) => write!(f, "{}: {}", self.diag.location, self.diag.message),
+                None => write!(
+                    f,
+                    "{name}: {}: {}",
+                    self.diag.location.path, self.diag.message
+                ),
+            },
             (src, _) => {
                 let path = &self.diag.location.path;
                 if path.is_empty() {
@@ -130,7 +277,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -150,7 +297,8 @@ impl miette::Diagnostic for Report<'_> {
 
 /// Renders one diagnostic rustc-style. `text` is the source the spans point into (the file's
 /// text); without it, or for diagnostics from environment variables, the location is named
-/// in the message instead.
+/// in the message instead. Indexes `text` per call: for many diagnostics of one file, index
+/// it once with [`SourceText::new`] and call [`render_in`].
 pub fn render(
     diag: &Diagnostic,
     file_name: &str,
@@ -158,10 +306,19 @@ pub fn render(
     style: Style,
     denied: bool,
 ) -> String {
+    let source = text.map(|t| SourceText::new(file_name, t));
+    render_in(diag, source.as_ref(), style, denied)
+}
+
+/// Renders one diagnostic rustc-style from an indexed source (see [`render`]).
+pub fn render_in(
+    diag: &Diagnostic,
+    text: Option<&SourceText<'_>>,
+    style: Style,
+    denied: bool,
+) -> String {
     let source = match (&diag.location.source, diag.location.span, text) {
-        (SourceKind::Text { .. }, Some(_), Some(t)) => {
-            Some(NamedSource::new(file_name, t.to_owned()))
-        }
+        (SourceKind::Text { .. }, Some(s), Some(t)) if !t.has_long_line(s.start, s.end) => Some(t),
         _ => None,
     };
     let report = Report {
@@ -177,7 +334,7 @@ pub fn render(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false)
-        .with_context_lines(1);
+        .with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         // Rendering into a String cannot fail in practice; keep a plain fallback anyway.
@@ -242,5 +399,157 @@ impl JsonDiagnostic {
                 end: s.end,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use corsguard::{Location, SourceSpan};
+    use miette::NamedSource;
+
+    /// A report that hands miette the whole text, as rendering did before snippets.
+    struct WholeText<'a> {
+        report: Report<'a>,
+        whole: NamedSource<String>,
+    }
+
+    impl fmt::Debug for WholeText<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.report, f)
+        }
+    }
+
+    impl fmt::Display for WholeText<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Display::fmt(&self.report, f)
+        }
+    }
+
+    impl std::error::Error for WholeText<'_> {}
+
+    impl miette::Diagnostic for WholeText<'_> {
+        fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+            self.report.code()
+        }
+        fn severity(&self) -> Option<miette::Severity> {
+            self.report.severity()
+        }
+        fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+            self.report.help()
+        }
+        fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+            Some(&self.whole)
+        }
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            self.report.labels()
+        }
+    }
+
+    fn handler() -> GraphicalReportHandler {
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false)
+            .with_context_lines(CONTEXT_LINES)
+    }
+
+    /// A snippet cut from the indexed text renders byte for byte as from the whole text, for
+    /// spans anywhere (first and last line, across lines, empty, at the end) and with every
+    /// line ending miette knows.
+    #[test]
+    fn snippets_render_as_from_the_whole_text() {
+        let texts = [
+            "a: 1\n",
+            "defaults:\n  allow_origins: ['https://a.example/']\n  max_age: 10\npaths:\n  - path: /x\n",
+            "a: 1\r\nb: [x,\r\n  y]\r\nc: 3",
+            "one\rtwo\rthree\n\nfour",
+            "\n\n\nx: 'é→😀'\n\n",
+        ];
+        let style = Style {
+            color: false,
+            width: 100,
+        };
+        let mut checked = 0;
+        for text in texts {
+            let indexed = SourceText::new("f.yaml", text);
+            let starts = (0..=text.len()).filter(|&i| text.is_char_boundary(i));
+            for start in starts {
+                for len in [0, 1, 2, 5, 12, text.len()] {
+                    let end = (start + len).min(text.len());
+                    if !text.is_char_boundary(end) {
+                        continue;
+                    }
+                    let mut location = Location::new(
+                        SourceKind::Text {
+                            name: "f.yaml".into(),
+                        },
+                        "defaults.x",
+                    );
+                    location.span = Some(SourceSpan::locate(text, start..end));
+                    let diag = Diagnostic {
+                        severity: Severity::Error,
+                        code: "test",
+                        message: "m".into(),
+                        hint: Some("h".into()),
+                        location,
+                    };
+                    let ours = render_in(&diag, Some(&indexed), style, false);
+                    let mut whole = String::new();
+                    let report = WholeText {
+                        report: Report {
+                            diag: &diag,
+                            source: Some(&indexed),
+                            denied: false,
+                        },
+                        whole: NamedSource::new("f.yaml", text.to_owned()),
+                    };
+                    handler().render_report(&mut whole, &report).unwrap();
+                    assert_eq!(ours, whole, "{text:?} {start}..{end}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
+    }
+
+    /// A diagnostic on a line too long to show names its position instead of panicking in
+    /// miette (columns past 65,535) or printing the line.
+    #[test]
+    fn a_position_on_a_very_long_line_is_named_not_shown() {
+        let head = format!(
+            "defaults: {{allow_origins: [{}",
+            "'https://a.example', ".repeat(4000)
+        );
+        let text = format!("{head}'https://b.example/']}}\n");
+        let start = head.len();
+        let mut location = Location::new(
+            SourceKind::Text {
+                name: "f.yaml".into(),
+            },
+            "defaults.allow_origins[4000]",
+        );
+        location.span = Some(SourceSpan::locate(&text, start..start + 21));
+        let diag = Diagnostic {
+            severity: Severity::Error,
+            code: "origin-trailing-slash",
+            message: "trailing slash".into(),
+            hint: None,
+            location,
+        };
+        let style = Style {
+            color: false,
+            width: 100,
+        };
+        let out = render(&diag, "f.yaml", Some(&text), style, false);
+        assert!(
+            out.contains(&format!(
+                "f.yaml:1:{}: defaults.allow_origins[4000]: trailing slash",
+                start + 1
+            )),
+            "{out}"
+        );
+        assert!(out.len() < 500, "{out}");
     }
 }
