@@ -1198,10 +1198,10 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
             if name.eq_ignore_ascii_case(b"authorization") {
                 wants_authorization = true;
             }
+            // `*` never covers Authorization, with or without credentials: it is granted
+            // only when listed (Fetch #cors-non-wildcard-request-header-name).
             let ok = if c.headers_any {
-                c.credentials
-                    || !name.eq_ignore_ascii_case(b"authorization")
-                    || c.authorization_listed
+                !name.eq_ignore_ascii_case(b"authorization") || c.authorization_listed
             } else {
                 c.headers.contains(name)
             };
@@ -1222,9 +1222,10 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
         && (c.credentials || (wants_authorization && !c.authorization_listed))
     {
         // Reflect the allowed requested names: `*` is literal under credentials, and
-        // Chromium still lets `*` cover Authorization, which the spec forbids.
+        // Chromium still lets `*` cover Authorization, which the spec forbids; either way
+        // Authorization is reflected only when listed.
         d.plan.acah = reflect_names(lines, |n| {
-            c.credentials || !n.eq_ignore_ascii_case(b"authorization")
+            c.authorization_listed || !n.eq_ignore_ascii_case(b"authorization")
         });
     }
 

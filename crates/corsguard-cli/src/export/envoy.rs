@@ -111,7 +111,7 @@ pub fn export(model: &PolicyModel, opts: &EnvoyOptions) -> Result<Export, String
                 "allow_null_origin: rendered as an exact `null` matcher",
             );
         }
-        if c.headers_any && !c.credentials && !c.authorization_listed {
+        if c.headers_any && !c.authorization_listed {
             w.push(
                 Some(name),
                 "allow_headers: ['*']: Envoy reflects Access-Control-Request-Headers including Authorization, which the spec says `*` never covers (corsguard leaves it out)",

@@ -600,7 +600,7 @@ impl Gen<'_> {
                 "map $http_access_control_request_headers $corsguard_{id}_headers {{\n    \"\" 1;  # none requested\n"
             );
             if c.headers_any {
-                if c.credentials || c.authorization_listed {
+                if c.authorization_listed {
                     m.push_str("    default 1;\n");
                 } else {
                     let _ = writeln!(
@@ -633,13 +633,24 @@ impl Gen<'_> {
         }
         if reflects_headers(c) {
             let list = format!("{LOWER_TOKEN_CLASS}+(?:,{LOWER_TOKEN_CLASS}+)*");
-            if c.credentials {
+            if c.credentials && c.authorization_listed {
                 self.line(
                     "# allow_headers: ['*'] with credentials: reflect the requested header names.",
                 );
                 self.line(&format!(
                     "map $http_access_control_request_headers $corsguard_{id}_acah {{\n    default \"\";\n    {} $http_access_control_request_headers;\n}}",
                     re_key(&format!("^{list}$"))
+                ));
+            } else if c.credentials {
+                self.line("# allow_headers: ['*'] with credentials: reflect the requested header names, except");
+                self.line("# Authorization, which `*` never covers (it must be listed).");
+                self.line(&format!(
+                    "map $http_access_control_request_headers $corsguard_{id}_acah {{\n    default \"\";\n    {} \"\";\n    {} $1;\n    {} $1;\n    {} \"$1,$2\";\n    {} $http_access_control_request_headers;\n}}",
+                    re_key("^authorization$"),
+                    re_key(&format!("^authorization,({list})$")),
+                    re_key(&format!("^({list}),authorization$")),
+                    re_key(&format!("^({list}),authorization,({list})$")),
+                    re_key(&format!("^{list}$")),
                 ));
             } else {
                 self.line("# allow_headers: ['*'] without credentials: `*`, but Authorization is never covered by");
