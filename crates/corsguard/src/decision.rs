@@ -9,6 +9,9 @@ use crate::headers::{self, AcrhError};
 use crate::policy::{CorsRule, Policy, Rule};
 use crate::trace::{NoTrace, Tracer};
 
+/// Longest `Access-Control-Request-Method` considered; longer ones are refused unread.
+const MAX_METHOD_LEN: usize = 64;
+
 /// Maximum `Access-Control-Request-Headers` lines kept by [`RequestHead`].
 const MAX_ACRH_LINES: usize = headers::limits::MAX_LINES;
 
@@ -1168,7 +1171,11 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
 
     // method: a single token, compared byte-exactly (never upper-cased)
     let acrm = req.acrm.unwrap_or_default();
-    let method_result = if req.acrm_lines != 1 || !headers::is_token(acrm) {
+    // Capped before any pass over the bytes: no method is anywhere near this long.
+    let method_result = if req.acrm_lines != 1
+        || acrm.len() > MAX_METHOD_LEN
+        || !headers::is_token(acrm)
+    {
         Err(Refusal::InvalidRequestMethod)
     } else if headers::is_safelisted_method(acrm)
         || c.methods_any
@@ -1215,11 +1222,11 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
         header_result = Err((Refusal::MalformedRequestHeaders, e.describe().as_bytes()));
     }
     t.headers(c, lines, &header_result);
-    let has_acrh = lines.iter().any(|l| !headers::trim_ows(l).is_empty());
+    // Only a parsed (so bounded) value is looked at again: a hostile one is never walked.
     if c.headers_any
-        && has_acrh
         && matches!(header_result, Ok(()) | Err((Refusal::HeaderNotAllowed, _)))
         && (c.credentials || (wants_authorization && !c.authorization_listed))
+        && lines.iter().any(|l| !headers::trim_ows(l).is_empty())
     {
         // Reflect the allowed requested names: `*` is literal under credentials, and
         // Chromium still lets `*` cover Authorization, which the spec forbids; either way
@@ -1231,7 +1238,8 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
 
     // private network access (legacy PNA preflights)
     let pna_result = match req.acrpn {
-        Some(v) if headers::trim_ows(v) == b"true" => {
+        // `true` with a little OWS: the length is capped before any pass over the bytes.
+        Some(v) if v.len() <= 16 && headers::trim_ows(v) == b"true" => {
             if c.private_network {
                 d.plan.acapn = true;
                 Ok(())
