@@ -2,6 +2,7 @@
 //! `X-Forwarded-For/-Proto/-Host` / `Forwarded` (RFC 7239), trusted only from
 //! `gateway.trusted_proxies`.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -100,13 +101,35 @@ pub(crate) fn is_trusted(peer: IpAddr, trusted: &[ipnet::IpNet]) -> bool {
     trusted.iter().any(|n| n.contains(&peer))
 }
 
+/// The client connection's peer, computed once per connection: its address as a header value (for `X-Forwarded-For` / `X-Real-IP`), and whether it is a trusted proxy.
+#[derive(Debug, Clone)]
+pub(crate) struct Peer {
+    pub(crate) value: HeaderValue,
+    pub(crate) trusted: bool,
+}
+
+impl Peer {
+    pub(crate) fn new(addr: std::net::SocketAddr, trusted: &[ipnet::IpNet]) -> Peer {
+        let ip = match addr.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr.ip(), IpAddr::V4),
+            v4 => v4,
+        };
+        Peer {
+            value: HeaderValue::from_str(&ip.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+            trusted: is_trusted(addr.ip(), trusted),
+        }
+    }
+}
+
 /// The scheme and host the client used, as far as the gateway can tell: from a trusted
 /// proxy's `X-Forwarded-Proto/-Host` (or `Forwarded: proto=…;host=…`), else the connection's
-/// scheme and the request's authority / `Host`.
+/// scheme and the request's authority / `Host`. Built without allocating in the common case
+/// (the `Host` value is shared, the scheme static).
 #[derive(Debug, Clone)]
 pub(crate) struct ClientView {
-    pub(crate) scheme: String,
-    pub(crate) host: Option<String>,
+    pub(crate) scheme: Cow<'static, str>,
+    host: Option<HeaderValue>,
 }
 
 fn first_element(v: &HeaderValue) -> Option<&str> {
@@ -128,94 +151,119 @@ fn forwarded_param(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
+fn static_scheme(s: &str) -> Option<&'static str> {
+    if s.eq_ignore_ascii_case("https") {
+        Some("https")
+    } else if s.eq_ignore_ascii_case("http") {
+        Some("http")
+    } else {
+        None
+    }
+}
+
 impl ClientView {
+    #[cfg(test)]
+    pub(crate) fn new(scheme: &'static str, host: Option<&'static str>) -> ClientView {
+        ClientView {
+            scheme: Cow::Borrowed(scheme),
+            host: host.map(HeaderValue::from_static),
+        }
+    }
+
+    /// The host (with port, if any) the client addressed.
+    pub(crate) fn host(&self) -> Option<&str> {
+        self.host.as_ref().and_then(|h| h.to_str().ok())
+    }
+
     pub(crate) fn of(
         headers: &HeaderMap,
         uri: &http::Uri,
-        conn_scheme: &str,
+        conn_scheme: &'static str,
         trusted: bool,
     ) -> ClientView {
-        let own_host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        });
+        let own_host = match uri.authority() {
+            Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+            None => headers.get(header::HOST).cloned(),
+        };
         if !trusted {
             return ClientView {
-                scheme: conn_scheme.to_owned(),
+                scheme: Cow::Borrowed(conn_scheme),
                 host: own_host,
             };
         }
         let scheme = headers
             .get(&X_FORWARDED_PROTO)
             .and_then(first_element)
-            .map(str::to_ascii_lowercase)
-            .or_else(|| forwarded_param(headers, "proto").map(|s| s.to_ascii_lowercase()))
-            .filter(|s| s == "http" || s == "https")
-            .unwrap_or_else(|| conn_scheme.to_owned());
+            .and_then(static_scheme)
+            .or_else(|| forwarded_param(headers, "proto").and_then(|s| static_scheme(&s)))
+            .unwrap_or(conn_scheme);
         let host = headers
             .get(&X_FORWARDED_HOST)
             .and_then(first_element)
             .map(str::to_owned)
             .or_else(|| forwarded_param(headers, "host"))
+            .and_then(|h| HeaderValue::from_str(&h).ok())
             .or(own_host);
-        ClientView { scheme, host }
+        ClientView {
+            scheme: Cow::Borrowed(scheme),
+            host,
+        }
     }
 }
 
-/// Sets `X-Forwarded-For/-Proto/-Host` on the upstream request. From an untrusted peer,
-/// incoming `Forwarded` / `X-Forwarded-*` are discarded (they could be forged) and replaced;
-/// from a trusted proxy, the peer is appended to `X-Forwarded-For` and the proxy's
-/// `-Proto`/`-Host`/`Forwarded` are kept.
-pub(crate) fn set_forwarded(
-    headers: &mut HeaderMap,
-    peer: IpAddr,
-    trusted: bool,
-    view: &ClientView,
-) {
-    let peer_s = peer.to_string();
-    if trusted {
-        let prior: Vec<String> = headers
-            .get_all(&X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        let xff = if prior.is_empty() {
-            peer_s
+/// Sets `X-Forwarded-For/-Proto/-Host` (and `X-Real-IP`) on the upstream request. From an
+/// untrusted peer, incoming `Forwarded` / `X-Forwarded-*` / `X-Real-IP` are discarded (they
+/// could be forged) and replaced; from a trusted proxy, the peer is appended to
+/// `X-Forwarded-For` and the proxy's `-Proto`/`-Host`/`Forwarded`/`X-Real-IP` are kept.
+pub(crate) fn set_forwarded(headers: &mut HeaderMap, peer: &Peer, view: &ClientView) {
+    if peer.trusted {
+        let mut prior = headers.get_all(&X_FORWARDED_FOR).iter().peekable();
+        if prior.peek().is_none() {
+            headers.insert(X_FORWARDED_FOR.clone(), peer.value.clone());
         } else {
-            format!("{}, {peer_s}", prior.join(", "))
-        };
-        if let Ok(v) = HeaderValue::from_str(&xff) {
-            headers.insert(X_FORWARDED_FOR.clone(), v);
+            let mut xff: Vec<u8> = Vec::with_capacity(64);
+            for v in prior {
+                xff.extend_from_slice(v.as_bytes());
+                xff.extend_from_slice(b", ");
+            }
+            xff.extend_from_slice(peer.value.as_bytes());
+            if let Ok(v) = HeaderValue::from_bytes(&xff) {
+                headers.insert(X_FORWARDED_FOR.clone(), v);
+            }
+        }
+        if !headers.contains_key(&X_REAL_IP) {
+            headers.insert(X_REAL_IP.clone(), peer.value.clone());
         }
     } else {
         headers.remove(header::FORWARDED);
         headers.remove(&X_FORWARDED_HOST);
-        if let Ok(v) = HeaderValue::from_str(&peer_s) {
-            headers.insert(X_FORWARDED_FOR.clone(), v.clone());
-            // `X-Real-IP` is believed by many apps: from an untrusted peer it is the peer.
-            headers.insert(X_REAL_IP.clone(), v);
-        }
+        headers.insert(X_FORWARDED_FOR.clone(), peer.value.clone());
+        // `X-Real-IP` is believed by many apps: from an untrusted peer it is the peer.
+        headers.insert(X_REAL_IP.clone(), peer.value.clone());
     }
-    if (!trusted || !headers.contains_key(&X_FORWARDED_PROTO))
-        && let Ok(v) = HeaderValue::from_str(&view.scheme)
-    {
-        headers.insert(X_FORWARDED_PROTO.clone(), v);
+    if !peer.trusted || !headers.contains_key(&X_FORWARDED_PROTO) {
+        let proto = match static_scheme(&view.scheme) {
+            Some("https") => HeaderValue::from_static("https"),
+            _ => HeaderValue::from_static("http"),
+        };
+        headers.insert(X_FORWARDED_PROTO.clone(), proto);
     }
-    if (!trusted || !headers.contains_key(&X_FORWARDED_HOST))
-        && let Some(h) = view
-            .host
-            .as_deref()
-            .and_then(|h| HeaderValue::from_str(h).ok())
+    if (!peer.trusted || !headers.contains_key(&X_FORWARDED_HOST))
+        && let Some(h) = &view.host
     {
-        headers.insert(X_FORWARDED_HOST.clone(), h);
+        headers.insert(X_FORWARDED_HOST.clone(), h.clone());
     }
 }
 
-/// Removes every `Access-Control-*` response header (the decision writes its own).
+/// Removes every `Access-Control-*` response header (the decision writes its own);
+/// allocates only when there is one.
 pub(crate) fn strip_access_control(headers: &mut HeaderMap) {
+    if !headers
+        .keys()
+        .any(|n| n.as_str().starts_with("access-control-"))
+    {
+        return;
+    }
     let names: Vec<HeaderName> = headers
         .keys()
         .filter(|n| n.as_str().starts_with("access-control-"))
@@ -289,11 +337,9 @@ mod tests {
     fn untrusted_x_real_ip_is_the_peer() {
         let mut h = HeaderMap::new();
         h.insert("x-real-ip", HeaderValue::from_static("6.6.6.6"));
-        let view = ClientView {
-            scheme: "http".into(),
-            host: None,
-        };
-        set_forwarded(&mut h, "10.1.2.3".parse().unwrap(), false, &view);
+        let view = ClientView::new("http", None);
+        let peer = Peer::new("10.1.2.3:5000".parse().unwrap(), &[]);
+        set_forwarded(&mut h, &peer, &view);
         assert_eq!(h["x-real-ip"], "10.1.2.3");
     }
 
@@ -303,11 +349,9 @@ mod tests {
         h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
         h.insert("x-forwarded-host", HeaderValue::from_static("evil"));
         h.insert("forwarded", HeaderValue::from_static("for=6.6.6.6"));
-        let view = ClientView {
-            scheme: "http".into(),
-            host: Some("api.test".into()),
-        };
-        set_forwarded(&mut h, "10.1.2.3".parse().unwrap(), false, &view);
+        let view = ClientView::new("http", Some("api.test"));
+        let peer = Peer::new("10.1.2.3:5000".parse().unwrap(), &[]);
+        set_forwarded(&mut h, &peer, &view);
         assert_eq!(h["x-forwarded-for"], "10.1.2.3");
         assert_eq!(h["x-forwarded-host"], "api.test");
         assert_eq!(h["x-forwarded-proto"], "http");
@@ -329,8 +373,10 @@ mod tests {
         let uri: http::Uri = "/x".parse().unwrap();
         let view = ClientView::of(&h, &uri, "http", true);
         assert_eq!(view.scheme, "https");
-        assert_eq!(view.host.as_deref(), Some("api.example.com"));
-        set_forwarded(&mut h, peer, true, &view);
+        assert_eq!(view.host(), Some("api.example.com"));
+        let peer = Peer::new(std::net::SocketAddr::new(peer, 5000), &trusted);
+        assert!(peer.trusted);
+        set_forwarded(&mut h, &peer, &view);
         assert_eq!(h["x-forwarded-for"], "1.2.3.4, 10.1.2.3");
         assert_eq!(h["x-forwarded-proto"], "https");
     }
@@ -347,6 +393,6 @@ mod tests {
         let uri: http::Uri = "/x".parse().unwrap();
         let view = ClientView::of(&h, &uri, "http", true);
         assert_eq!(view.scheme, "https");
-        assert_eq!(view.host.as_deref(), Some("api.example.com"));
+        assert_eq!(view.host(), Some("api.example.com"));
     }
 }

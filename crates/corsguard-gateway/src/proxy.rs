@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::body::{self, GatewayBody, RequestBody, Tracked};
-use crate::forwarding::{self, ClientView};
+use crate::forwarding::{self, ClientView, Peer};
 use crate::refusals::{Admit, REFUSAL_LINES_PER_SECOND, RefusedRequest, unix};
 use crate::server::{ActiveGuard, Shared, StreamGuard};
 use crate::upstream::Upstream;
@@ -87,6 +87,9 @@ fn account_refusal(
     head: &RequestHead<'_>,
     d: &Decision,
 ) {
+    // One budget for the log line and the ring entry (whose trace is the costly part): a
+    // flood of refused requests costs no more than allowed traffic, and the ring still
+    // shows what is being refused.
     match shared.log_limiter.admit() {
         Admit::Write { suppressed } => {
             if suppressed > 0 {
@@ -97,14 +100,14 @@ fn account_refusal(
                 );
             }
             d.log_refusal(head);
+            if shared.refusals.enabled()
+                && let Some(refusal) = d.refusal()
+            {
+                let (_, trace) = policy.explain(head);
+                keep_refusal(shared, version, refusal, trace);
+            }
         }
         Admit::Drop => shared.metrics.refusal_log_lines_dropped(1),
-    }
-    if shared.refusals.enabled()
-        && let Some(refusal) = d.refusal()
-    {
-        let (_, trace) = policy.explain(head);
-        keep_refusal(shared, version, refusal, trace);
     }
 }
 
@@ -147,7 +150,7 @@ fn refuse_early(
 ) -> Response<GatewayBody> {
     let versioned = shared.policy.load();
     let head = RequestHead::from_components(req.method(), req.uri(), req.headers())
-        .with_host(view.host.as_deref())
+        .with_host(view.host())
         .with_scheme(Some(&view.scheme));
     let d = versioned.decide_silent(&head);
     gateway_error(shared, Some(&d), status, message)
@@ -203,7 +206,7 @@ pub(crate) fn overloaded(
     let trusted = forwarding::is_trusted(peer.ip(), &shared.settings.trusted_proxies);
     let view = ClientView::of(req.headers(), req.uri(), shared.scheme, trusted);
     let head = RequestHead::from_components(req.method(), req.uri(), req.headers())
-        .with_host(view.host.as_deref())
+        .with_host(view.host())
         .with_scheme(Some(&view.scheme));
     let d = decide(shared, &versioned, versioned.version, &head);
     let mut r = gateway_error(
@@ -266,12 +269,11 @@ fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     mut req: Request<Incoming>,
-    peer: SocketAddr,
+    peer: Arc<Peer>,
     guard: ActiveGuard,
 ) -> Response<GatewayBody> {
     let settings = &shared.settings;
-    let trusted = forwarding::is_trusted(peer.ip(), &settings.trusted_proxies);
-    let view = ClientView::of(req.headers(), req.uri(), shared.scheme, trusted);
+    let view = ClientView::of(req.headers(), req.uri(), shared.scheme, peer.trusted);
 
     // Limits first: a head over them is answered without being decided, logged or kept.
     let (size, lines) = head_size(&req);
@@ -292,7 +294,7 @@ pub(crate) async fn handle(
     }
 
     if shared.explain_endpoint && req.uri().path() == crate::explain::EXPLAIN_PATH {
-        return explain_endpoint(&shared, &req, view.host.as_deref());
+        return explain_endpoint(&shared, &req, view.host());
     }
 
     let versioned = shared.policy.load();
@@ -304,7 +306,7 @@ pub(crate) async fn handle(
     // 1-2. RequestHead without copying, one decision per request on one policy version.
     let (decision, trust) = {
         let head = RequestHead::from_components(req.method(), req.uri(), req.headers())
-            .with_host(view.host.as_deref())
+            .with_host(view.host())
             .with_scheme(Some(&view.scheme));
         let d = decide(&shared, policy, versioned.version, &head);
         let trust =
@@ -365,8 +367,13 @@ pub(crate) async fn handle(
 
     // A slot under limits.max_upstream_connections, held until the response body ends.
     let slot = match upstream.slots() {
-        Some(sem) => {
-            match tokio::time::timeout(settings.timeouts.connect, sem.clone().acquire_owned()).await
+        Some(sem) => match sem.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => match tokio::time::timeout(
+                settings.timeouts.connect,
+                sem.clone().acquire_owned(),
+            )
+            .await
             {
                 Ok(Ok(p)) => Some(p),
                 _ => {
@@ -381,8 +388,8 @@ pub(crate) async fn handle(
                         "the upstream is at its connection limit; retry shortly",
                     );
                 }
-            }
-        }
+            },
+        },
         None => None,
     };
 
@@ -406,16 +413,16 @@ pub(crate) async fn handle(
         && !incoming.is_end_stream()
         && incoming.size_hint().exact().is_none();
     forwarding::strip_hop_by_hop(&mut parts.headers, websocket);
-    forwarding::set_forwarded(&mut parts.headers, peer.ip(), trusted, &view);
+    forwarding::set_forwarded(&mut parts.headers, &peer, &view);
     if chunked {
         parts.headers.insert(
             header::TRANSFER_ENCODING,
             HeaderValue::from_static("chunked"),
         );
     }
-    if let Ok(h) = HeaderValue::from_str(upstream.authority().as_str()) {
-        parts.headers.insert(header::HOST, h);
-    }
+    parts
+        .headers
+        .insert(header::HOST, upstream.host_header().clone());
     parts.uri = uri;
     parts.version = Version::HTTP_11;
     let body_state = Arc::new(AtomicU8::new(body::BODY_OK));

@@ -694,11 +694,16 @@ async fn serve<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let client = Arc::new(crate::forwarding::Peer::new(
+        peer,
+        &shared.settings.trusted_proxies,
+    ));
     let svc = {
         let shared = shared.clone();
         let activity = activity.clone();
         service_fn(move |req| {
             let shared = shared.clone();
+            let peer = client.clone();
             let guard = ActiveGuard::new(activity.clone());
             async move { Ok::<_, Infallible>(crate::proxy::handle(shared, req, peer, guard).await) }
         })

@@ -28,6 +28,8 @@ pub(crate) struct Upstream {
     authority: Authority,
     /// Base path without a trailing slash (`""` for none).
     base: String,
+    /// `Host` for upstream requests (the authority), built once.
+    host_header: http::HeaderValue,
     /// Request slots towards this scheme + authority (`limits.max_upstream_connections`),
     /// shared by every rule and policy version that names it.
     slots: Option<Arc<Semaphore>>,
@@ -54,12 +56,15 @@ impl Upstream {
             None => host.to_owned(),
         };
         let authority: Authority = auth.parse().map_err(|e| bad(format!("{e}")))?;
+        let host_header =
+            http::HeaderValue::from_str(authority.as_str()).map_err(|e| bad(format!("{e}")))?;
         let base = u.path().trim_end_matches('/').to_owned();
         Ok(Upstream {
             url: s.to_owned(),
             scheme,
             authority,
             base,
+            host_header,
             slots: None,
         })
     }
@@ -73,18 +78,20 @@ impl Upstream {
         &self.url
     }
 
-    pub(crate) fn authority(&self) -> &Authority {
-        &self.authority
+    /// The `Host` header value for requests to this upstream.
+    pub(crate) fn host_header(&self) -> &http::HeaderValue {
+        &self.host_header
     }
 
     /// The upstream URI for a request's (canonical) path and query: base path + request
     /// path. `OPTIONS *` stays `*` (it names the server, not a resource under the base).
     pub(crate) fn uri_for(&self, pq: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
-        let pq = pq.map_or("/", PathAndQuery::as_str);
-        let pq = if self.base.is_empty() || pq == "*" {
-            PathAndQuery::try_from(pq)?
-        } else {
-            PathAndQuery::try_from(format!("{}{pq}", self.base))?
+        let pq = match pq {
+            // Shared with the request (no copy).
+            Some(pq) if self.base.is_empty() || pq.as_str() == "*" => pq.clone(),
+            Some(pq) => PathAndQuery::try_from(format!("{}{}", self.base, pq.as_str()))?,
+            None if self.base.is_empty() => PathAndQuery::from_static("/"),
+            None => PathAndQuery::try_from(format!("{}/", self.base))?,
         };
         Uri::builder()
             .scheme(self.scheme.clone())
