@@ -369,26 +369,25 @@ pub(crate) async fn handle(
     let slot = match upstream.slots() {
         Some(sem) => match sem.clone().try_acquire_owned() {
             Ok(p) => Some(p),
-            Err(_) => match tokio::time::timeout(
-                settings.timeouts.connect,
-                sem.clone().acquire_owned(),
-            )
-            .await
-            {
-                Ok(Ok(p)) => Some(p),
-                _ => {
-                    tracing::warn!(
-                        upstream = upstream.as_str(),
-                        "limits.max_upstream_connections reached: answering 503"
-                    );
-                    return gateway_error(
-                        &shared,
-                        Some(&decision),
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the upstream is at its connection limit; retry shortly",
-                    );
+            Err(_) => {
+                match tokio::time::timeout(settings.timeouts.connect, sem.clone().acquire_owned())
+                    .await
+                {
+                    Ok(Ok(p)) => Some(p),
+                    _ => {
+                        tracing::warn!(
+                            upstream = upstream.as_str(),
+                            "limits.max_upstream_connections reached: answering 503"
+                        );
+                        return gateway_error(
+                            &shared,
+                            Some(&decision),
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the upstream is at its connection limit; retry shortly",
+                        );
+                    }
                 }
-            },
+            }
         },
         None => None,
     };
