@@ -2,13 +2,12 @@
 //!
 //! Each subcommand lives in its own module with its own `Args` and `run`.
 
-mod check;
 mod demo;
 mod explain;
-mod export;
-mod import;
 mod probe;
 mod serve;
+
+use corsguard_cli::{check, export, import};
 
 use std::process::ExitCode;
 
