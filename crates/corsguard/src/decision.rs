@@ -126,22 +126,11 @@ impl<'a> RequestHead<'a> {
     /// ```
     pub fn push_header_bytes(&mut self, name: &str, value: &'a [u8]) {
         if name.eq_ignore_ascii_case("origin") {
-            self.origin = Some(value);
-            self.origin_lines = self.origin_lines.saturating_add(1);
-            if self.origin_lines > 1 || self.origin_value.is_some_and(|v| v.as_bytes() != value) {
-                self.origin_value = None;
-            }
+            self.set_origin_bytes(value);
         } else if name.eq_ignore_ascii_case("access-control-request-method") {
-            self.acrm = Some(value);
-            self.acrm_lines = self.acrm_lines.saturating_add(1);
-            if self.acrm_value.is_some_and(|v| v.as_bytes() != value) {
-                self.acrm_value = None;
-            }
+            self.set_acrm(value);
         } else if name.eq_ignore_ascii_case("access-control-request-headers") {
-            if let Some(slot) = self.acrh.get_mut(self.acrh_lines) {
-                *slot = value;
-            }
-            self.acrh_lines = self.acrh_lines.saturating_add(1);
+            self.add_acrh(value);
         } else if name.eq_ignore_ascii_case("access-control-request-private-network") {
             self.acrpn = Some(value);
         }
@@ -169,7 +158,9 @@ impl<'a> RequestHead<'a> {
         Self::from_components(req.method(), req.uri(), req.headers())
     }
 
-    /// Builds a head from method, URI and headers.
+    /// Builds a head from method, URI and headers. Reads only what a decision uses: the host,
+    /// the `Origin` lines, and, for `OPTIONS` requests with an `Origin` (the only possible
+    /// preflights), the `Access-Control-Request-*` lines.
     ///
     /// ```
     /// let m = http::Method::GET;
@@ -191,19 +182,61 @@ impl<'a> RequestHead<'a> {
         let mut head = RequestHead::new(method.as_str(), if path.is_empty() { "/" } else { path })
             .with_host(host)
             .with_scheme(uri.scheme_str());
-        for v in headers.get_all(header::ORIGIN) {
-            head.push_header(&header::ORIGIN, v);
+        let mut origins = headers.get_all(header::ORIGIN).iter();
+        let Some(first) = origins.next() else {
+            // No Origin: not a CORS request, nothing else is read.
+            return head;
+        };
+        head.set_origin(first);
+        for v in origins {
+            head.set_origin(v);
+        }
+        // Only a preflight (OPTIONS) uses the Access-Control-Request-* headers.
+        if *method != http::Method::OPTIONS {
+            return head;
         }
         for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD) {
-            head.push_header(&header::ACCESS_CONTROL_REQUEST_METHOD, v);
+            head.acrm_value = Some(v);
+            head.set_acrm(v.as_bytes());
         }
         for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-            head.push_header_bytes("access-control-request-headers", v.as_bytes());
+            head.add_acrh(v.as_bytes());
         }
         if let Some(v) = headers.get(ACRPN) {
-            head.push_header_bytes("access-control-request-private-network", v.as_bytes());
+            head.acrpn = Some(v.as_bytes());
         }
         head
+    }
+
+    /// One `Origin` line (from an `http` header value, kept for reuse as ACAO).
+    fn set_origin(&mut self, value: &'a HeaderValue) {
+        if self.origin_lines == 0 {
+            self.origin_value = Some(value);
+        }
+        self.set_origin_bytes(value.as_bytes());
+    }
+
+    fn set_origin_bytes(&mut self, value: &'a [u8]) {
+        self.origin = Some(value);
+        self.origin_lines = self.origin_lines.saturating_add(1);
+        if self.origin_lines > 1 || self.origin_value.is_some_and(|v| v.as_bytes() != value) {
+            self.origin_value = None;
+        }
+    }
+
+    fn set_acrm(&mut self, value: &'a [u8]) {
+        self.acrm = Some(value);
+        self.acrm_lines = self.acrm_lines.saturating_add(1);
+        if self.acrm_value.is_some_and(|v| v.as_bytes() != value) {
+            self.acrm_value = None;
+        }
+    }
+
+    fn add_acrh(&mut self, value: &'a [u8]) {
+        if let Some(slot) = self.acrh.get_mut(self.acrh_lines) {
+            *slot = value;
+        }
+        self.acrh_lines = self.acrh_lines.saturating_add(1);
     }
 
     /// The method.
@@ -1172,19 +1205,17 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
     // method: a single token, compared byte-exactly (never upper-cased)
     let acrm = req.acrm.unwrap_or_default();
     // Capped before any pass over the bytes: no method is anywhere near this long.
-    let method_result = if req.acrm_lines != 1
-        || acrm.len() > MAX_METHOD_LEN
-        || !headers::is_token(acrm)
-    {
-        Err(Refusal::InvalidRequestMethod)
-    } else if headers::is_safelisted_method(acrm)
-        || c.methods_any
-        || c.methods.iter().any(|m| m.as_bytes() == acrm)
-    {
-        Ok(())
-    } else {
-        Err(Refusal::MethodNotAllowed)
-    };
+    let method_result =
+        if req.acrm_lines != 1 || acrm.len() > MAX_METHOD_LEN || !headers::is_token(acrm) {
+            Err(Refusal::InvalidRequestMethod)
+        } else if headers::is_safelisted_method(acrm)
+            || c.methods_any
+            || c.methods.iter().any(|m| m.as_bytes() == acrm)
+        {
+            Ok(())
+        } else {
+            Err(Refusal::MethodNotAllowed)
+        };
     t.method(c, acrm, &method_result);
     if method_result.is_ok() && c.methods_any && c.credentials {
         // `*` is literal under credentials: reflect the validated single token instead.
