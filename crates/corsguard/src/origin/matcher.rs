@@ -15,24 +15,31 @@
 
 use std::collections::HashMap;
 
+/// The allow-list's hash maps: foldhash (hashbrown's default: fast on short keys, seeded per
+/// process). Keys come from the configuration; request bytes are only looked up.
+type Map<V> = HashMap<Box<[u8]>, V, foldhash::fast::RandomState>;
+
 use super::{HostPattern, MAX_ORIGIN_LEN, OriginPattern, PortPattern};
 
 /// Matches request origins against a compiled allow-list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OriginMatcher {
     /// Exact serialized origins → smallest entry index.
-    exact: HashMap<Box<[u8]>, usize>,
+    exact: Map<usize>,
     /// Wildcard trie; `nodes[0]` is the root (present only when there are wildcard entries).
     nodes: Vec<Node>,
     /// Regex entries with their index, in configuration order.
     regexes: Vec<(usize, regex::Regex)>,
+    /// The smallest index of a wildcard entry (`usize::MAX` when there is none): an exact
+    /// match before it makes the trie walk pointless.
+    first_wildcard: usize,
 }
 
 /// One node of the reversed-label trie: the host suffix spelled by the path from the root.
 #[derive(Debug, Clone, Default)]
 struct Node {
     /// Child nodes by the next label to the left.
-    children: HashMap<Box<[u8]>, usize>,
+    children: Map<usize>,
     /// `*.<suffix>` entries: match hosts with at least one more label on the left.
     subdomains: Vec<Leaf>,
     /// Entries whose host is exactly this suffix.
@@ -77,7 +84,10 @@ impl OriginMatcher {
     /// Compiles the matcher from an allow-list. [`OriginPattern::Any`] and
     /// [`OriginPattern::Null`] entries are ignored (the caller handles them).
     pub(crate) fn new(patterns: &[OriginPattern]) -> OriginMatcher {
-        let mut m = OriginMatcher::default();
+        let mut m = OriginMatcher {
+            first_wildcard: usize::MAX,
+            ..OriginMatcher::default()
+        };
         for (index, pattern) in patterns.iter().enumerate() {
             match pattern {
                 OriginPattern::Any | OriginPattern::Null => {}
@@ -106,6 +116,7 @@ impl OriginMatcher {
         if self.nodes.is_empty() {
             self.nodes.push(Node::default());
         }
+        self.first_wildcard = self.first_wildcard.min(index);
         let (text, subdomains) = match host {
             HostPattern::Exact(h) => (h.as_str(), false),
             HostPattern::Subdomains(b) => (b.as_str(), true),
@@ -160,6 +171,7 @@ impl OriginMatcher {
         }
         let mut best = self.exact.get(origin).copied();
         if !self.nodes.is_empty()
+            && best.is_none_or(|b| b > self.first_wildcard)
             && let Some(parsed) = parse_request_origin(origin)
             && let Some(i) = self.find_wildcard(&parsed)
         {
