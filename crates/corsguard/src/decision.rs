@@ -173,37 +173,45 @@ impl<'a> RequestHead<'a> {
         uri: &'a http::Uri,
         headers: &'a HeaderMap,
     ) -> Self {
-        let host = uri
+        let authority = uri
             .authority()
             .map(|a| a.as_str())
-            .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h))
-            .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+            .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h));
         let path = uri.path();
         let mut head = RequestHead::new(method.as_str(), if path.is_empty() { "/" } else { path })
-            .with_host(host)
+            .with_host(authority)
             .with_scheme(uri.scheme_str());
-        let mut origins = headers.get_all(header::ORIGIN).iter();
-        let Some(first) = origins.next() else {
-            // No Origin: not a CORS request, nothing else is read.
-            return head;
-        };
-        head.set_origin(first);
-        for v in origins {
-            head.set_origin(v);
+        // One pass over the fields instead of a hashed lookup per name: standard names
+        // compare as tags, and a request has few fields. Only a preflight (OPTIONS) uses
+        // the Access-Control-Request-* fields.
+        let preflight = *method == http::Method::OPTIONS;
+        for (name, value) in headers {
+            if *name == header::HOST {
+                if authority.is_none() && head.host.is_none() {
+                    head.host = value.to_str().ok();
+                }
+            } else if *name == header::ORIGIN {
+                head.set_origin(value);
+            } else if !preflight {
+                continue;
+            } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
+                if head.acrm_lines == 0 {
+                    head.acrm_value = Some(value);
+                }
+                head.set_acrm(value.as_bytes());
+            } else if *name == header::ACCESS_CONTROL_REQUEST_HEADERS {
+                head.add_acrh(value.as_bytes());
+            } else if *name == ACRPN && head.acrpn.is_none() {
+                head.acrpn = Some(value.as_bytes());
+            }
         }
-        // Only a preflight (OPTIONS) uses the Access-Control-Request-* headers.
-        if *method != http::Method::OPTIONS {
-            return head;
-        }
-        for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_METHOD) {
-            head.acrm_value = Some(v);
-            head.set_acrm(v.as_bytes());
-        }
-        for v in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-            head.add_acrh(v.as_bytes());
-        }
-        if let Some(v) = headers.get(ACRPN) {
-            head.acrpn = Some(v.as_bytes());
+        if head.origin.is_none() {
+            // Not a CORS request: nothing else matters (and nothing else is kept).
+            head.acrm = None;
+            head.acrm_value = None;
+            head.acrm_lines = 0;
+            head.acrh_lines = 0;
+            head.acrpn = None;
         }
         head
     }

@@ -2,7 +2,7 @@
 //! `Access-Control-Request-Headers` parser.
 
 /// `tchar` of RFC 9110 §5.6.2.
-fn is_tchar(b: u8) -> bool {
+const fn tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -21,6 +21,21 @@ fn is_tchar(b: u8) -> bool {
                 | b'|'
                 | b'~'
         )
+}
+
+/// `tchar` as a table: one load per byte on the hot path.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = tchar(i as u8);
+        i += 1;
+    }
+    t
+};
+
+fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
 }
 
 /// `token = 1*tchar` (method and header-name grammar).
@@ -226,17 +241,26 @@ impl NameSet {
         if name.len() > self.max_len {
             return false;
         }
-        let mut buf = [0u8; 256];
-        let Some(dst) = buf.get_mut(..name.len()) else {
-            return false;
+        // The stored names are lower-case and sorted. Browsers send lower-case names, which
+        // are searched as they are; others are lower-cased into a small stack buffer.
+        let search = |needle: &[u8]| {
+            self.names
+                .binary_search_by(|n| n.as_bytes().cmp(needle))
+                .is_ok()
         };
-        for (d, s) in dst.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
+        if !name.iter().any(u8::is_ascii_uppercase) {
+            return search(name);
         }
-        let needle: &[u8] = dst;
-        self.names
-            .binary_search_by(|n| n.as_bytes().cmp(needle))
-            .is_ok()
+        let mut buf = [0u8; 128];
+        match buf.get_mut(..name.len()) {
+            Some(dst) => {
+                for (d, s) in dst.iter_mut().zip(name) {
+                    *d = s.to_ascii_lowercase();
+                }
+                search(dst)
+            }
+            None => search(&name.to_ascii_lowercase()),
+        }
     }
 }
 
