@@ -212,15 +212,19 @@ fn needs_method_fact(c: &CorsModel) -> bool {
     c.on_reject == OnReject::Forbid || (c.methods_any && c.credentials)
 }
 
-/// Quotes a string for nginx: `"` and the backslash sequences nginx's parser rewrites
-/// (`\"`, `\'`, `\\`) are escaped so the text reaches the directive unchanged.
+/// Quotes a string for nginx: `"` and the backslash sequences nginx's parser rewrites in a
+/// quoted word (`\"`, `\'`, `\\`, and `\t`, `\r`, `\n`, which become control characters)
+/// are escaped so the text reaches the directive unchanged (a regex `\\t` must stay an
+/// escaped backslash and a `t`, not become a backslash and a tab).
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     let chars: Vec<char> = s.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         match c {
-            '\\' if matches!(chars.get(i + 1), Some('"' | '\'' | '\\')) => out.push_str("\\\\"),
+            '\\' if matches!(chars.get(i + 1), Some('"' | '\'' | '\\' | 't' | 'r' | 'n')) => {
+                out.push_str("\\\\")
+            }
             '"' => out.push_str("\\\""),
             c => out.push(*c),
         }
