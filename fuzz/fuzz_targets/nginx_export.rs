@@ -94,6 +94,30 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashSet::new());
 }
 
+/// `r` with its regex escapes `\t`, `\r`, `\n` (not an escaped backslash followed by `t`)
+/// as the control characters: what nginx reads from `r` written unchanged, and the same regex.
+fn tabs_read_by_nginx(r: &str) -> String {
+    let mut out = String::new();
+    let mut chars = r.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some(n) => {
+                out.push('\\');
+                out.push(n);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 fn pcre_only(re: &str) -> bool {
     ["(?=", "(?!", "(?<=", "(?<!"]
         .iter()
@@ -185,8 +209,11 @@ fuzz_target!(|input: Input| {
     }
     if let Some((origin_regex, path_regex)) = raw {
         for r in [origin_regex, path_regex] {
+            let equiv = tabs_read_by_nginx(r);
             assert!(
-                regexes.iter().any(|x| x.contains(r.as_str())),
+                regexes
+                    .iter()
+                    .any(|x| x.contains(r.as_str()) || x.contains(&equiv)),
                 "policy regex {r:?} is not in the export (read back: {regexes:?})\n{}",
                 export.text
             );
