@@ -602,13 +602,7 @@ fn out_of_range_settings_are_refused_with_a_location() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_over_the_head_limit_are_neither_decided_nor_kept_and_kept_ones_are_small() {
     let up = upstream().await;
-    let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
-    let c = corsguard_gateway::GatewayConfig::new(policy)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .admin_listen(Some("127.0.0.1:0".parse().unwrap()))
-        .upstream(&up.url())
-        .unwrap();
-    let gw = corsguard_gateway::Gateway::bind(c).await.unwrap();
+    let gw = with_admin(&up.url(), |_| {}).await;
     let huge = format!("https://{}.example", "a".repeat(30_000));
     for _ in 0..150 {
         let s = send(gw.local_addr(), "GET", "/", &[("origin", &huge)]).await;
@@ -686,14 +680,10 @@ async fn too_many_http2_header_fields_get_the_gateways_431_with_cors_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_listener_has_a_header_timeout_a_cap_and_a_host_check() {
     let up = upstream().await;
-    let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
-    let mut c = corsguard_gateway::GatewayConfig::new(policy)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .admin_listen(Some("127.0.0.1:0".parse().unwrap()))
-        .upstream(&up.url())
-        .unwrap();
-    c.settings_mut().timeouts.client_header_read = Duration::from_millis(500);
-    let gw = corsguard_gateway::Gateway::bind(c).await.unwrap();
+    let gw = with_admin(&up.url(), |g| {
+        g.timeouts.client_header_read = Duration::from_millis(500);
+    })
+    .await;
     let admin = gw.admin_addr().unwrap();
 
     // DNS rebinding: a page on attacker.example that resolves to 127.0.0.1.
@@ -720,13 +710,7 @@ async fn the_admin_listener_has_a_header_timeout_a_cap_and_a_host_check() {
 
     // A connection cap: idle connections beyond it are closed at once (default timeouts,
     // so that the idle ones stay open meanwhile).
-    let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
-    let c = corsguard_gateway::GatewayConfig::new(policy)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .admin_listen(Some("127.0.0.1:0".parse().unwrap()))
-        .upstream(&up.url())
-        .unwrap();
-    let gw = corsguard_gateway::Gateway::bind(c).await.unwrap();
+    let gw = with_admin(&up.url(), |_| {}).await;
     let admin = gw.admin_addr().unwrap();
     let mut idle = Vec::new();
     for _ in 0..64 {
@@ -875,4 +859,20 @@ async fn trickle(addr: SocketAddr, bytes: &[u8]) -> Option<Duration> {
         }
     }
     None
+}
+
+/// A gateway for `POLICY` in front of `upstream`, with an admin listener, both on
+/// 127.0.0.1:0.
+async fn with_admin(
+    upstream: &str,
+    tweak: impl FnOnce(&mut corsguard::GatewaySettings),
+) -> corsguard_gateway::RunningGateway {
+    let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
+    let mut c = corsguard_gateway::GatewayConfig::new(policy)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .admin_listen(Some("127.0.0.1:0".parse().unwrap()))
+        .upstream(upstream)
+        .unwrap();
+    tweak(c.settings_mut());
+    corsguard_gateway::Gateway::bind(c).await.unwrap()
 }
