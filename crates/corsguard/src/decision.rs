@@ -713,11 +713,27 @@ impl Decision {
         self.write(headers);
     }
 
+    /// Sets each planned header directly (no name array to build and filter: this runs on
+    /// every request), then merges `Vary`.
     fn write(&self, headers: &mut HeaderMap) {
-        for (n, v) in self.headers() {
-            headers.insert(n, v.clone());
+        let p = &self.plan;
+        let mut set = |name: HeaderName, value: Option<&HeaderValue>| {
+            if let Some(v) = value {
+                headers.insert(name, v.clone());
+            }
+        };
+        set(header::ACCESS_CONTROL_ALLOW_ORIGIN, p.acao.as_ref());
+        if p.acac {
+            set(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, Some(&TRUE));
         }
-        merge_vary(headers, self.plan.vary);
+        set(header::ACCESS_CONTROL_ALLOW_METHODS, p.acam.as_ref());
+        set(header::ACCESS_CONTROL_ALLOW_HEADERS, p.acah.as_ref());
+        set(header::ACCESS_CONTROL_MAX_AGE, p.acma.as_ref());
+        if p.acapn {
+            set(ACAPN, Some(&TRUE));
+        }
+        set(header::ACCESS_CONTROL_EXPOSE_HEADERS, p.aceh.as_ref());
+        merge_vary(headers, p.vary);
     }
 
     /// Builds the complete response for [`Action::Respond`]: status, `Content-Length: 0`
@@ -756,15 +772,19 @@ pub(crate) fn merge_vary(headers: &mut HeaderMap, flags: VaryFlags) {
     if flags.bits() == 0 {
         return;
     }
-    let existing: Vec<&HeaderValue> = headers.get_all(header::VARY).iter().collect();
-    if existing.is_empty() {
-        if let Some(s) = VARY_VALUES.get(usize::from(flags.bits())) {
-            headers.insert(header::VARY, HeaderValue::from_static(s));
+    // One hash and probe for both cases (no `Vary` yet, or lines to merge with).
+    match headers.entry(header::VARY) {
+        http::header::Entry::Vacant(e) => {
+            if let Some(s) = VARY_VALUES.get(usize::from(flags.bits())) {
+                e.insert(HeaderValue::from_static(s));
+            }
         }
-        return;
-    }
-    if let Some(v) = merge_vary_values(existing.iter().map(|v| v.as_bytes()), flags.bits()) {
-        headers.insert(header::VARY, v);
+        http::header::Entry::Occupied(mut e) => {
+            let lines: Vec<&[u8]> = e.iter().map(HeaderValue::as_bytes).collect();
+            if let Some(v) = merge_vary_values(lines.iter().copied(), flags.bits()) {
+                e.insert(v);
+            }
+        }
     }
 }
 
