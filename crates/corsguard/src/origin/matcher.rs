@@ -236,22 +236,34 @@ impl OriginMatcher {
 /// IPv6 literal, or bytes `a-z 0-9 - _ .` with no empty label (one trailing dot allowed); the
 /// port is 1..=65535 without a leading zero and not the scheme's default; nothing follows.
 fn parse_request_origin(origin: &[u8]) -> Option<RequestOrigin<'_>> {
-    let sep = origin.windows(3).position(|w| w == b"://")?;
+    // A scheme never holds ':', so the first one must start "://".
+    let sep = origin.iter().position(|b| *b == b':')?;
     let scheme = origin.get(..sep)?;
-    let rest = origin.get(sep + 3..)?;
+    let rest = origin.get(sep..)?.strip_prefix(b"://")?;
     if scheme.is_empty() {
         return None;
     }
     let host_end = if rest.first() == Some(&b'[') {
         rest.iter().position(|b| *b == b']')? + 1
     } else {
-        let end = rest
-            .iter()
-            .position(|b| !is_host_byte(*b))
-            .unwrap_or(rest.len());
-        let host = rest.get(..end)?;
-        let body = host.strip_suffix(b".").unwrap_or(host);
-        if body.is_empty() || body.split(|b| *b == b'.').any(<[u8]>::is_empty) {
+        // One pass: host bytes, no empty label (a leading dot or two dots in a row); a
+        // single trailing dot is allowed.
+        let mut end = rest.len();
+        let mut at_label_start = true;
+        for (i, b) in rest.iter().enumerate() {
+            if *b == b'.' {
+                if at_label_start {
+                    return None;
+                }
+                at_label_start = true;
+            } else if is_host_byte(*b) {
+                at_label_start = false;
+            } else {
+                end = i;
+                break;
+            }
+        }
+        if end == 0 {
             return None;
         }
         end
@@ -317,6 +329,48 @@ mod tests {
             .collect();
         let matcher = OriginMatcher::new(&patterns);
         (patterns, matcher)
+    }
+
+    #[test]
+    fn request_origins_are_split_strictly() {
+        let parts = |o: &str| {
+            parse_request_origin(o.as_bytes()).map(|r| {
+                (
+                    String::from_utf8(r.scheme.to_vec()).unwrap(),
+                    String::from_utf8(r.host.to_vec()).unwrap(),
+                    r.port,
+                )
+            })
+        };
+        assert_eq!(
+            parts("https://a.b.example:8443"),
+            Some(("https".into(), "a.b.example".into(), Some(8443)))
+        );
+        assert_eq!(
+            parts("https://a.example."),
+            Some(("https".into(), "a.example.".into(), None))
+        );
+        assert_eq!(
+            parts("http://[::1]:8080"),
+            Some(("http".into(), "[::1]".into(), Some(8080)))
+        );
+        for bad in [
+            "https://.a.example",
+            "https://a..example",
+            "https://a.example..",
+            "https://.",
+            "https://",
+            "://a.example",
+            "https:/a.example",
+            "a:b://c.example",
+            "https://A.example",
+            "https://a.example/",
+            "https://a.example:443",
+            "https://a.example:0",
+            "https://a.example:08443",
+        ] {
+            assert_eq!(parts(bad), None, "{bad:?}");
+        }
     }
 
     /// Asserts which origins are admitted (with the index of the entry) and which are not.
