@@ -403,3 +403,40 @@ fn output_file_and_errors() {
     assert_eq!(corsguard(&["import", "rails", "x"]).status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `import nelmio zero.yaml`, a symlink to `/dev/zero`, used to read forever while memory
+/// grew (the importer read its input without a limit).
+#[cfg(unix)]
+#[test]
+fn import_refuses_a_device_instead_of_reading_it() {
+    let dir = std::env::temp_dir().join(format!("corsguard-import-zero-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("nelmio_cors.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for kind in ["nelmio", "django"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_corsguard"))
+            .args(["import", kind, link.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Bounded: kill a run that reads forever instead of hanging the suite.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("`corsguard import {kind}` on a link to /dev/zero did not return");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{kind}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("is not a regular file (a character device)"),
+            "{kind}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,10 +194,13 @@ fn options_mut<'d>(doc: &'d mut Doc, scope: &str) -> Option<&'d mut Options> {
 pub fn run(args: Args) -> ExitCode {
     let style = Style::detect_stderr();
     let name = args.file.display().to_string();
-    let text = match std::fs::read_to_string(&args.file) {
+    // The engine's bounded read: a device, a FIFO or a file over 16 MiB is refused, not read.
+    let text = match corsguard::read_config_file(&args.file, corsguard::DEFAULT_MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("corsguard import: cannot read `{name}`: {e}");
+            for d in e.errors() {
+                eprintln!("corsguard import: {d}");
+            }
             return ExitCode::from(2);
         }
     };
