@@ -7,6 +7,8 @@ impl Decision {
     /// `corsguard`; the origin, path and request headers cut at [`crate::SHOWN_BYTES`]).
     /// Does nothing for a request that was not refused.
     ///
+    /// [`Policy::decide`]: crate::Policy::decide
+    ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
     /// let head = corsguard::RequestHead::new("GET", "/");

@@ -2,6 +2,8 @@
 //! cross-origin.
 
 use super::RequestHead;
+use crate::policy::CorsRule;
+use crate::trace::Tracer;
 
 impl RequestHead<'_> {
     /// `scheme://host[:port]` of the request itself equals `Origin`?
@@ -38,4 +40,22 @@ impl RequestHead<'_> {
         };
         rest.eq_ignore_ascii_case(host.as_bytes()) && !rest.iter().any(u8::is_ascii_uppercase)
     }
+}
+
+/// The same-origin step: with `skip_same_origin`, a single `Origin` line naming the
+/// request's own origin is not cross-origin, and is passed through.
+#[inline]
+pub(super) fn skip<T: Tracer>(
+    c: &CorsRule,
+    req: &RequestHead<'_>,
+    origin: &[u8],
+    t: &mut T,
+) -> bool {
+    if c.skip_same_origin && req.origin_lines == 1 && req.is_same_origin(origin) {
+        t.step("same-origin", Some(true), || {
+            "Origin equals the request's own origin: not cross-origin, passed through".into()
+        });
+        return true;
+    }
+    false
 }
