@@ -318,7 +318,12 @@ pub(crate) async fn handle(
     if let Action::Respond(_) = decision.action()
         && let Some((status, headers)) = decision.response_parts()
     {
-        let mut r = Response::new(body::empty());
+        let text = decision.body();
+        let mut r = Response::new(if text.is_empty() {
+            body::empty()
+        } else {
+            body::full(bytes::Bytes::from_static(text.as_bytes()))
+        });
         *r.status_mut() = status;
         *r.headers_mut() = headers;
         return r;

@@ -5,6 +5,7 @@ use http::StatusCode;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::raw::{Mode, OnReject};
+use crate::csrf::{CsrfRefusal, CsrfVerdict};
 use crate::headers::{self, AcrhError};
 use crate::policy::{CorsRule, Policy, Rule};
 use crate::trace::{NoTrace, Tracer};
@@ -47,6 +48,8 @@ pub struct RequestHead<'a> {
     acrh: [&'a [u8]; MAX_ACRH_LINES],
     acrh_lines: usize,
     acrpn: Option<&'a [u8]>,
+    sec_fetch_site: Option<&'a [u8]>,
+    sec_fetch_site_lines: u8,
 }
 
 impl<'a> RequestHead<'a> {
@@ -71,6 +74,8 @@ impl<'a> RequestHead<'a> {
             acrh: [&[]; MAX_ACRH_LINES],
             acrh_lines: 0,
             acrpn: None,
+            sec_fetch_site: None,
+            sec_fetch_site_lines: 0,
         }
     }
 
@@ -133,6 +138,8 @@ impl<'a> RequestHead<'a> {
             self.add_acrh(value);
         } else if name.eq_ignore_ascii_case("access-control-request-private-network") {
             self.acrpn = Some(value);
+        } else if name.eq_ignore_ascii_case("sec-fetch-site") {
+            self.add_sec_fetch_site(value);
         }
     }
 
@@ -185,6 +192,9 @@ impl<'a> RequestHead<'a> {
         // compare as tags, and a request has few fields. Only a preflight (OPTIONS) uses
         // the Access-Control-Request-* fields.
         let preflight = *method == http::Method::OPTIONS;
+        // Only an unsafe method is checked for CSRF, so only then is Sec-Fetch-Site read.
+        let unsafe_method =
+            !matches!(*method, http::Method::GET | http::Method::HEAD) && !preflight;
         for (name, value) in headers {
             if *name == header::HOST {
                 if authority.is_none() && head.host.is_none() {
@@ -192,6 +202,8 @@ impl<'a> RequestHead<'a> {
                 }
             } else if *name == header::ORIGIN {
                 head.set_origin(value);
+            } else if unsafe_method && name.as_str() == "sec-fetch-site" {
+                head.add_sec_fetch_site(value.as_bytes());
             } else if !preflight {
                 continue;
             } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
@@ -237,6 +249,36 @@ impl<'a> RequestHead<'a> {
         self.acrm_lines = self.acrm_lines.saturating_add(1);
         if self.acrm_value.is_some_and(|v| v.as_bytes() != value) {
             self.acrm_value = None;
+        }
+    }
+
+    fn add_sec_fetch_site(&mut self, value: &'a [u8]) {
+        if self.sec_fetch_site_lines == 0 {
+            self.sec_fetch_site = Some(value);
+        }
+        self.sec_fetch_site_lines = self.sec_fetch_site_lines.saturating_add(1);
+    }
+
+    /// The first `Sec-Fetch-Site` value (read by [`RequestHead::from_components`] only
+    /// for methods other than `GET`, `HEAD` and `OPTIONS`: the CSRF check needs it only there).
+    ///
+    /// ```
+    /// let mut h = corsguard::RequestHead::new("POST", "/");
+    /// h.push_header_bytes("Sec-Fetch-Site", b"cross-site");
+    /// assert_eq!(h.sec_fetch_site(), Some(&b"cross-site"[..]));
+    /// ```
+    pub fn sec_fetch_site(&self) -> Option<&'a [u8]> {
+        self.sec_fetch_site
+    }
+
+    pub(crate) fn csrf_input(&self) -> crate::csrf::CsrfInput<'a> {
+        crate::csrf::CsrfInput {
+            method: self.method,
+            sec_fetch_site: self.sec_fetch_site,
+            sec_fetch_site_lines: self.sec_fetch_site_lines,
+            origin: self.origin,
+            origin_lines: self.origin_lines,
+            host: self.host,
         }
     }
 
@@ -482,6 +524,10 @@ pub const OWNED_HEADERS: [HeaderName; 7] = [
     ACAPN,
 ];
 
+/// Names the reason of an enforced CSRF refusal on the 403 (every adapter sends it, also
+/// those that cannot write the text body).
+const X_CORSGUARD_CSRF: HeaderName = HeaderName::from_static("x-corsguard-csrf");
+
 /// `Access-Control-Request-Private-Network` (not among `http`'s constants).
 const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
@@ -501,6 +547,7 @@ pub struct Decision {
     pub(crate) shadow: bool,
     pub(crate) cors_enabled: bool,
     pub(crate) plan: HeaderPlan,
+    pub(crate) csrf: CsrfVerdict,
 }
 
 /// The headers a decision writes.
@@ -598,6 +645,58 @@ impl Decision {
         if let Some(r) = self.refusal {
             log_refusal(req, self, &RefusalReason { req, refusal: r });
         }
+        if let Some(r) = self.csrf.refusal() {
+            log_csrf_refusal(req, self, r);
+        }
+    }
+
+    /// The CSRF outcome (`NotChecked` unless the rule's `csrf.mode` is `enforce` or
+    /// `report`). An enforced refusal makes [`Decision::action`] `Respond(403)`, with
+    /// [`Decision::body`] naming the reason.
+    ///
+    /// ```
+    /// use corsguard::{CsrfRefusal, CsrfVerdict, Policy, RequestHead};
+    /// let p = Policy::from_yaml_str("defaults: {allow_origins: ['https://app.example'], csrf: {mode: enforce}}")?;
+    /// let mut h = RequestHead::new("POST", "/transfer");
+    /// h.push_header_bytes("origin", b"https://evil.example");
+    /// h.push_header_bytes("sec-fetch-site", b"cross-site");
+    /// let d = p.decide(&h);
+    /// assert_eq!(d.csrf(), CsrfVerdict::Refused { refusal: CsrfRefusal::CrossSite, enforced: true });
+    /// assert_eq!(d.action(), corsguard::Action::Respond(http::StatusCode::FORBIDDEN));
+    /// assert!(d.body().starts_with("403 Forbidden"));
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn csrf(&self) -> CsrfVerdict {
+        self.csrf
+    }
+
+    /// The body of an [`Action::Respond`] answer: empty, except for an enforced CSRF
+    /// refusal (a short text naming the reason and the fix; `text/plain`).
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// assert!(p.decide(&corsguard::RequestHead::new("GET", "/")).body().is_empty());
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn body(&self) -> &'static str {
+        match self.csrf {
+            CsrfVerdict::Refused {
+                refusal,
+                enforced: true,
+            } => refusal.body(),
+            _ => "",
+        }
+    }
+
+    /// `true` when CORS or the CSRF check refused the request (in any mode).
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// assert!(!p.decide(&corsguard::RequestHead::new("GET", "/")).is_refused());
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn is_refused(&self) -> bool {
+        self.refusal.is_some() || self.csrf.refusal().is_some()
     }
 
     /// The request's kind.
@@ -756,9 +855,19 @@ impl Decision {
             return None;
         };
         let mut h = HeaderMap::with_capacity(8);
-        // An empty body: say so, except on 204, which must not carry Content-Length
+        // Say how long the body is, except on 204, which must not carry Content-Length
         // (RFC 9110 §8.6).
-        if status != StatusCode::NO_CONTENT {
+        let body = self.body();
+        if let Some(r) = self.csrf.refusal() {
+            h.insert(X_CORSGUARD_CSRF, HeaderValue::from_static(r.code()));
+        }
+        if !body.is_empty() {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        } else if status != StatusCode::NO_CONTENT {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         self.write(&mut h);
@@ -881,7 +990,7 @@ impl Policy {
             return self.decide_logged(req);
         }
         let d = self.decide_with(req, &mut NoTrace);
-        if d.refusal.is_some() {
+        if d.is_refused() {
             self.log_refused(req, &d);
         }
         d
@@ -920,7 +1029,7 @@ impl Policy {
         let debug = tracing::enabled!(target: "corsguard", tracing::Level::DEBUG);
         if !debug {
             let d = self.decide_with(req, &mut NoTrace);
-            if d.refusal.is_none() {
+            if !d.is_refused() {
                 return (d, None);
             }
         }
@@ -1074,6 +1183,20 @@ impl std::fmt::Display for AcrhLines<'_, '_> {
     }
 }
 
+fn log_csrf_refusal(req: &RequestHead<'_>, d: &Decision, r: CsrfRefusal) {
+    let enforced = matches!(d.csrf, CsrfVerdict::Refused { enforced: true, .. });
+    tracing::info!(
+        target: "corsguard",
+        origin = %crate::Clipped::new(req.origin.unwrap_or_default()),
+        sec_fetch_site = %crate::Clipped::new(req.sec_fetch_site.unwrap_or_default()),
+        method = %crate::Clipped::new(req.method.as_bytes()),
+        path = %crate::Clipped::new(req.path.as_bytes()),
+        refusal = r.code(),
+        enforced,
+        "cross-origin request refused (CSRF): {r}"
+    );
+}
+
 fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &dyn std::fmt::Display) {
     if let Some(r) = d.refusal {
         tracing::info!(
@@ -1089,6 +1212,48 @@ fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &dyn std::fmt::Displ
 }
 
 fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
+    let mut d = decide_rule_cors(rule, req, t);
+    if let Some(csrf) = &rule.csrf {
+        apply_csrf(csrf, rule.cors.as_ref(), req, &mut d, t);
+    }
+    d
+}
+
+/// The CSRF step, after CORS: an enforced refusal answers 403 instead of calling the
+/// application, with the CORS headers CORS gave this request (so an allowed page can read
+/// why). Under `cors: false` or shadow mode CORS writes nothing, and neither does the 403.
+fn apply_csrf<T: Tracer>(
+    c: &crate::csrf::CsrfRule,
+    cors: Option<&CorsRule>,
+    req: &RequestHead<'_>,
+    d: &mut Decision,
+    t: &mut T,
+) {
+    let v = crate::csrf::check(c, cors, &req.csrf_input());
+    t.step("csrf", Some(v.refusal().is_none()), || match v {
+        CsrfVerdict::Passed(p) => format!("passed: {p}"),
+        CsrfVerdict::Refused { refusal, enforced } => format!(
+            "{}: {refusal} ({}); fix: {}",
+            refusal.code(),
+            if enforced {
+                "enforce: answered 403, the application is not called"
+            } else {
+                "report: logged, the application is called"
+            },
+            refusal.fix()
+        ),
+        _ => "not checked".into(),
+    });
+    d.csrf = v;
+    if let CsrfVerdict::Refused { enforced: true, .. } = v {
+        if d.action == Action::PassThrough {
+            d.plan = HeaderPlan::default();
+        }
+        d.action = Action::Respond(StatusCode::FORBIDDEN);
+    }
+}
+
+fn decide_rule_cors<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
     let Some(c) = &rule.cors else {
         t.step("rule", Some(true), || {
             "`cors: false`: left to the application".into()
@@ -1101,6 +1266,7 @@ fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Deci
             shadow: false,
             cors_enabled: false,
             plan: HeaderPlan::default(),
+            csrf: CsrfVerdict::NotChecked,
         };
     };
     let mut d = decide_cors(c, req, t);
@@ -1144,6 +1310,7 @@ fn decide_cors<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Dec
             owns: true,
             ..HeaderPlan::default()
         },
+        csrf: CsrfVerdict::NotChecked,
     };
     t.step("classify", None, || match d.kind {
         RequestKind::NonCors => "no Origin header: not a CORS request".into(),
