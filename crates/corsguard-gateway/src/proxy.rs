@@ -72,7 +72,7 @@ fn decide(shared: &Shared, policy: &Policy, version: u64, head: &RequestHead<'_>
     }
     let d = policy.decide_silent(head);
     shared.metrics.record_decision(&d);
-    if d.refusal().is_some() {
+    if d.is_refused() {
         account_refusal(shared, policy, version, head, &d);
     }
     d

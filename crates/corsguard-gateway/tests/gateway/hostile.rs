@@ -910,4 +910,11 @@ async fn csrf_refusals_never_reach_the_upstream_and_bypass_rules_cannot_be_borro
     let r = send(a, "POST", "/webhooks/stripe", &cross_site).await;
     assert_eq!(r.status, 200);
     assert_eq!(up.hits(), 1);
+    // Counted by rule, a label the policy chooses, never the request.
+    assert_eq!(gw.metrics().csrf_refusals("defaults", "enforce"), 3);
+    assert!(
+        gw.metrics()
+            .render()
+            .contains("corsguard_csrf_refusals_total{rule=\"defaults\",mode=\"enforce\"} 3")
+    );
 }
