@@ -65,8 +65,8 @@ fn decide(shared: &Shared, policy: &Policy, version: u64, head: &RequestHead<'_>
     if tracing::enabled!(target: "corsguard", tracing::Level::DEBUG) {
         let (d, trace) = policy.decide_traced(head);
         shared.metrics.record_decision(&d);
-        if let (Some(refusal), Some(trace)) = (d.refusal(), trace) {
-            keep_refusal(shared, version, refusal, trace);
+        if let Some(trace) = trace.filter(|_| d.is_refused()) {
+            keep_refusal(shared, version, &d, trace);
         }
         return d;
     }
@@ -100,27 +100,21 @@ fn account_refusal(
                 );
             }
             d.log_refusal(head);
-            if shared.refusals.enabled()
-                && let Some(refusal) = d.refusal()
-            {
+            if shared.refusals.enabled() {
                 let (_, trace) = policy.explain(head);
-                keep_refusal(shared, version, refusal, trace);
+                keep_refusal(shared, version, d, trace);
             }
         }
         Admit::Drop => shared.metrics.refusal_log_lines_dropped(1),
     }
 }
 
-fn keep_refusal(
-    shared: &Shared,
-    version: u64,
-    refusal: corsguard::Refusal,
-    trace: corsguard::Trace,
-) {
+fn keep_refusal(shared: &Shared, version: u64, d: &Decision, trace: corsguard::Trace) {
     shared.refusals.push(RefusedRequest {
         at_unix: unix(SystemTime::now()),
         policy_version: version,
-        refusal,
+        refusal: d.refusal(),
+        csrf: d.csrf().refusal(),
         trace,
     });
 }

@@ -910,6 +910,27 @@ async fn csrf_refusals_never_reach_the_upstream_and_bypass_rules_cannot_be_borro
     let r = send(a, "POST", "/webhooks/stripe", &cross_site).await;
     assert_eq!(r.status, 200);
     assert_eq!(up.hits(), 1);
+    // Kept for the admin page, with the trace's csrf step.
+    let kept = gw.refused_requests();
+    let last = kept
+        .iter()
+        .rev()
+        .find(|r| r.csrf.is_some())
+        .expect("the refusal is kept");
+    // evil.example is refused by CORS too; the CSRF refusal is what answered 403.
+    assert_eq!(
+        (last.code(), last.refusal),
+        (
+            "csrf-cross-site",
+            Some(corsguard::Refusal::OriginNotAllowed)
+        )
+    );
+    assert!(
+        last.trace
+            .steps
+            .iter()
+            .any(|s| s.check == "csrf" && s.passed == Some(false))
+    );
     // Counted by rule, a label the policy chooses, never the request.
     assert_eq!(gw.metrics().csrf_refusals("defaults", "enforce"), 3);
     assert!(
