@@ -678,6 +678,9 @@ fn preflight_request_is_exactly_what_chromium_sends() {
                 "x-foo".to_owned()
             ),
             ("Origin".to_owned(), O.to_owned()),
+            // Loopback is trustworthy, so Fetch Metadata is sent; two ports of one host are
+            // the same site.
+            ("Sec-Fetch-Site".to_owned(), "same-site".to_owned()),
             ("Sec-Fetch-Mode".to_owned(), "cors".to_owned()),
             ("Sec-Fetch-Dest".to_owned(), "empty".to_owned()),
         ]

@@ -315,6 +315,7 @@ pub(crate) fn build_preflight_request(
         headers.push(("Access-Control-Request-Headers".to_owned(), acrh.to_owned()));
     }
     headers.push(("Origin".to_owned(), req.serialized_origin()));
+    push_sec_fetch_site(req, &mut headers);
     headers.push(("Sec-Fetch-Mode".to_owned(), "cors".to_owned()));
     headers.push(("Sec-Fetch-Dest".to_owned(), "empty".to_owned()));
     SimRequest {
@@ -337,6 +338,7 @@ pub(crate) fn build_actual_request(req: &BrowserRequest, prepared: &PreparedHead
     if let Some(origin) = origin_header(req, &method) {
         headers.push(("Origin".to_owned(), origin));
     }
+    push_sec_fetch_site(req, &mut headers);
     headers.push(("Sec-Fetch-Mode".to_owned(), req.mode.as_str().to_owned()));
     let dest = if req.mode == RequestMode::Navigate {
         "document"
@@ -350,6 +352,13 @@ pub(crate) fn build_actual_request(req: &BrowserRequest, prepared: &PreparedHead
         url: req.url.clone(),
         headers,
         credentials: req.credentials_included(),
+    }
+}
+
+/// `Sec-Fetch-Site`, where browsers send it (what the CSRF check reads).
+fn push_sec_fetch_site(req: &BrowserRequest, headers: &mut Vec<(String, String)>) {
+    if let Some(site) = req.sec_fetch_site() {
+        headers.push(("Sec-Fetch-Site".to_owned(), site.to_owned()));
     }
 }
 

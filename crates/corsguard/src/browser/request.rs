@@ -217,6 +217,44 @@ impl BrowserRequest {
         !same_origin_str(&self.page_origin, &self.url)
     }
 
+    /// The `Sec-Fetch-Site` value Chromium sends (Fetch Metadata): `same-origin`,
+    /// `same-site` (same scheme and registrable domain) or `cross-site` (an opaque or
+    /// redirect-tainted origin included); `None` for a target that is not potentially
+    /// trustworthy (plain `http:` other than loopback), where browsers send no `Sec-Fetch-*`.
+    ///
+    /// ```
+    /// use corsguard::browser::BrowserRequest;
+    /// let site = |page: &str, url: &str| BrowserRequest::new(page, url).sec_fetch_site();
+    /// assert_eq!(site("https://a.example.com", "https://a.example.com/x"), Some("same-origin"));
+    /// assert_eq!(site("https://blog.example.com", "https://api.example.com/x"), Some("same-site"));
+    /// assert_eq!(site("https://evil.example", "https://api.example.com/x"), Some("cross-site"));
+    /// assert_eq!(site("https://evil.example", "http://api.example.com/x"), None);
+    /// ```
+    pub fn sec_fetch_site(&self) -> Option<&'static str> {
+        let url = Url::parse(&self.url).ok()?;
+        if !is_potentially_trustworthy(&url) {
+            return None;
+        }
+        if self.tainted_origin {
+            return Some("cross-site");
+        }
+        let Some(page) = tuple_origin(&self.page_origin) else {
+            return Some("cross-site");
+        };
+        if page == url.origin() {
+            return Some("same-origin");
+        }
+        let page_url = Url::parse(&self.page_origin).ok();
+        let same_site = page_url.as_ref().is_some_and(|p| {
+            p.scheme() == url.scheme()
+                && match (p.host_str(), url.host_str()) {
+                    (Some(a), Some(b)) => site_of(a) == site_of(b),
+                    _ => false,
+                }
+        });
+        Some(if same_site { "same-site" } else { "cross-site" })
+    }
+
     /// The CORS flag: CORS mode and (cross-origin or tainted). When set, preflights may be
     /// needed and every response is CORS-checked.
     pub fn cors_flag(&self) -> bool {
@@ -459,6 +497,23 @@ pub(crate) fn normalize_header_value(value: &str) -> &str {
 }
 
 /// The tuple origin of `s` (an origin or a URL); `None` for `null`, opaque or unparsable.
+/// A URL browsers treat as a secure context target: `https:`/`wss:`, or a loopback host.
+fn is_potentially_trustworthy(u: &Url) -> bool {
+    matches!(u.scheme(), "https" | "wss")
+        || match u.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            None => false,
+        }
+}
+
+/// A host's site: its registrable domain (public suffix + one label), else the host itself
+/// (IP addresses, `localhost`, bare public suffixes).
+fn site_of(host: &str) -> &str {
+    psl::domain_str(host).unwrap_or(host)
+}
+
 pub(crate) fn tuple_origin(s: &str) -> Option<url::Origin> {
     if s == "null" {
         return None;
