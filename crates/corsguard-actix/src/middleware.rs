@@ -221,7 +221,8 @@ where
                 CorsResponseFuture::ready(req.into_response(res).map_into_right_body())
             }
             Action::Forward => CorsResponseFuture::inner(self.service.call(req), Some(decision)),
-            Action::PassThrough => CorsResponseFuture::inner(self.service.call(req), None),
+            // PassThrough, and any action a later engine adds: change nothing.
+            _ => CorsResponseFuture::inner(self.service.call(req), None),
         }
     }
 }

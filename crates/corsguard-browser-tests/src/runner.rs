@@ -287,7 +287,8 @@ fn engine_respond(sent: &SimRequest, policy: &Policy, app: &App, sut_port: u16) 
             decision.apply(&mut h);
             ResponseView::from_parts(status, &h)
         }
-        Action::PassThrough => {
+        // PassThrough, and any action a later engine adds.
+        _ => {
             let (status, h) = app_answer();
             ResponseView::from_parts(status, &h)
         }

@@ -191,7 +191,8 @@ where
         }
         let decision = match decision.action() {
             Action::Forward => Some(decision),
-            Action::PassThrough | Action::Respond(_) => None,
+            // PassThrough, and any action a later engine adds: change nothing.
+            _ => None,
         };
         ResponseFuture::inner(self.inner.call(req), decision)
     }

@@ -363,6 +363,7 @@ impl<'a> RequestHead<'a> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RequestKind {
     /// No `Origin` header.
     NonCors,
@@ -392,6 +393,7 @@ impl std::fmt::Display for RequestKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Refusal {
     /// `Origin` is not in the allow-list.
     OriginNotAllowed,
@@ -453,6 +455,7 @@ impl std::fmt::Display for Refusal {
 /// assert_eq!(corsguard::Action::Respond(http::StatusCode::NO_CONTENT), corsguard::Action::Respond(http::StatusCode::NO_CONTENT));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Answer here with this status and an empty body (after [`Decision::apply`]); do not
     /// call the application.

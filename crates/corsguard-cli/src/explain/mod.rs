@@ -246,7 +246,8 @@ pub fn explain(
                 outcome,
                 failure,
             } => (request, response, failure, None, outcome.clone()),
-            Step::PreflightCacheHit { .. } => continue,
+            // A cache hit sends nothing, and neither does any step a later model adds.
+            _ => continue,
         };
         let Some((trace, app_called)) = answered.next() else {
             break;
@@ -308,7 +309,7 @@ pub fn explain(
                         "a forbidden request header: fetch() silently drops it"
                     }
                     DropReason::NoCorsMode => "not allowed in no-cors mode",
-                    DropReason::Invalid => "not a valid header",
+                    _ => "not a valid header",
                 };
                 format!("{}: {why}", d.name)
             })

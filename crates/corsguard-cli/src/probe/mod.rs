@@ -302,7 +302,7 @@ pub fn probe(args: &Args) -> Result<Report, String> {
             Step::Preflight { failure, .. } | Step::Request { failure, .. } => {
                 Some(failure.clone())
             }
-            Step::PreflightCacheHit { .. } => None,
+            _ => None,
         })
         .collect();
     let exchanges: Vec<Exchange> = sent

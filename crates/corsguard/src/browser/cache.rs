@@ -44,6 +44,7 @@ pub struct CacheEntry {
 /// The result of a cache lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CacheLookup {
     /// A fresh entry covers the request: no preflight is sent.
     Hit,

@@ -153,6 +153,7 @@ pub struct PreflightOutcome {
 /// How script sees a response (`#concept-response-type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ResponseType {
     /// Same-origin: every header except `Set-Cookie`/`Set-Cookie2` is readable.
     Basic,

@@ -14,6 +14,7 @@ use super::safelist::{self, analyze_headers};
 /// Why a request is not "simple", i.e. why it needs a preflight when sent cross-origin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum PreflightReason {
     /// The (normalized) method is not `GET`, `HEAD` or `POST`.
     Method {
@@ -156,6 +157,7 @@ fn describe_byte(b: u8) -> String {
 /// Whether a simulated request is a preflight or the request itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SimRequestKind {
     /// The `OPTIONS` CORS-preflight request.
     Preflight,

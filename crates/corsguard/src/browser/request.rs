@@ -13,6 +13,7 @@ use super::safelist;
 /// [`CredentialsMode::SameOrigin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CredentialsMode {
     /// `credentials: 'omit'`: never send cookies or HTTP authentication.
     Omit,
@@ -38,6 +39,7 @@ impl CredentialsMode {
 /// A request's mode (`#concept-request-mode`); `fetch()`'s default is [`RequestMode::Cors`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RequestMode {
     /// `mode: 'cors'`: cross-origin requests use the CORS protocol.
     #[default]
@@ -69,6 +71,7 @@ impl RequestMode {
 /// preflighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Initiator {
     /// Page script (`fetch()`).
     #[default]
@@ -352,6 +355,7 @@ impl BrowserRequest {
 /// What kind of `TypeError` `fetch()` throws (or which network error ends the fetch) before
 /// any CORS check applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum FetchErrorKind {
     /// The page origin is neither `null` nor a parsable URL/origin.
     InvalidPageOrigin,
@@ -403,6 +407,7 @@ impl std::error::Error for FetchError {}
 
 /// Why a script-set header is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum DropReason {
     /// A forbidden request-header (`#forbidden-request-header`): `fetch()` silently ignores it.
     Forbidden,

@@ -21,6 +21,7 @@ pub const MAX_REDIRECTS: usize = 20;
 /// One exchange of a simulated fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Step {
     /// An `OPTIONS` preflight went to the server.
     Preflight {

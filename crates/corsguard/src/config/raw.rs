@@ -32,6 +32,7 @@ pub(crate) enum RawOrigin {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum OnReject {
     /// Refused requests get no CORS headers; actual requests still reach the app.
     #[default]
@@ -49,6 +50,7 @@ pub enum OnReject {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Mode {
     /// Decisions change responses.
     #[default]
