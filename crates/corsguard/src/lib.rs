@@ -43,6 +43,7 @@ mod clip;
 mod config;
 mod decision;
 mod diagnostic;
+pub mod fetch;
 mod handle;
 mod headers;
 mod origin;

@@ -58,7 +58,7 @@ pub const CHROMIUM_ONLY_SAFELISTED_HEADERS: [&str; 9] = [
 
 /// Whether `s` is a non-empty RFC 9110 `token`.
 pub fn is_token(s: &str) -> bool {
-    crate::headers::is_token(s.as_bytes())
+    crate::fetch::is_token(s.as_bytes())
 }
 
 /// `#cors-safelisted-method`: `GET`, `HEAD` or `POST` (case-sensitive; apply method
@@ -69,7 +69,7 @@ pub fn is_cors_safelisted_method(method: &str) -> bool {
 
 /// `#forbidden-method`: `CONNECT`, `TRACE`, `TRACK`, byte-case-insensitively.
 pub fn is_forbidden_method(method: &str) -> bool {
-    crate::headers::is_forbidden_method(method)
+    crate::fetch::is_forbidden_method(method)
 }
 
 /// `#cors-unsafe-request-header-byte`.
@@ -80,7 +80,7 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 /// `#forbidden-request-header`: scripts cannot set it; `fetch()` silently drops it.
 pub fn is_forbidden_request_header(name: &str, value: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    if crate::headers::is_forbidden_request_header(&lower) {
+    if crate::fetch::is_forbidden_request_header(&lower) {
         return true;
     }
     if matches!(
