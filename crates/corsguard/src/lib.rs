@@ -37,7 +37,6 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod browser;
 mod builder;
 mod clip;
 mod config;

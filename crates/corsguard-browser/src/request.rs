@@ -84,7 +84,7 @@ pub enum Initiator {
 /// [`BrowserRequest::validate`] to learn whether `fetch()` would throw before sending anything.
 ///
 /// ```
-/// use corsguard::browser::{BrowserRequest, CredentialsMode};
+/// use corsguard_browser::{BrowserRequest, CredentialsMode};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/api")
 ///     .method("patch")
@@ -245,7 +245,7 @@ impl BrowserRequest {
     /// header name or value, a non-safelisted method in `no-cors` mode.
     ///
     /// ```
-    /// use corsguard::browser::{BrowserRequest, FetchErrorKind};
+    /// use corsguard_browser::{BrowserRequest, FetchErrorKind};
     ///
     /// let err = BrowserRequest::new("http://a.test", "http://b.test/").method("TRACE")
     ///     .validate().unwrap_err();
