@@ -37,13 +37,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod browser;
 mod builder;
 mod clip;
 mod config;
 mod csrf;
 mod decision;
 mod diagnostic;
+pub mod fetch;
 mod handle;
 mod headers;
 mod origin;

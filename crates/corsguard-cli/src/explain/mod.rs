@@ -4,7 +4,7 @@
 //! request and response, the verdict, Chromium's console message, and the smallest
 //! configuration change that would allow the request (with a warning when it is unsafe).
 //!
-//! The browser half is `corsguard::browser::simulate`; the server half is `Policy::explain`
+//! The browser half is `corsguard_browser::simulate`; the server half is `Policy::explain`
 //! in front of an application that answers `--app-status` with `--app-header`s.
 //!
 //! Exit status: 0 allowed, 1 blocked (by the browser, or refused by the server's CSRF check),
@@ -15,12 +15,12 @@ pub mod fix;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsguard::browser::{
+use corsguard::{Fix, Policy, Trace};
+use corsguard_browser::{
     ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
     RequestMode, ResponseView, SimRequest, Step, Verdict, answer_with_policy, preflight_plan,
     simulate,
 };
-use corsguard::{Fix, Policy, Trace};
 use serde::Serialize;
 
 use crate::check;
@@ -142,7 +142,7 @@ pub struct Exchange {
     /// Whether the application was called.
     pub app_called: bool,
     /// The browser's check of the response: `None` when it passed.
-    pub failure: Option<corsguard::browser::CorsFailure>,
+    pub failure: Option<corsguard_browser::CorsFailure>,
     /// What a passed preflight established.
     pub preflight_outcome: Option<PreflightOutcome>,
     /// What a passed response check established.

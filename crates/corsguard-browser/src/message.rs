@@ -168,7 +168,7 @@ impl Serialize for CorsError {
 /// Why the browser blocked the request: the CDP `corsErrorStatus` plus where it happened.
 ///
 /// ```
-/// use corsguard::browser::{CorsError, CorsFailure};
+/// use corsguard_browser::{CorsError, CorsFailure};
 ///
 /// let failure = CorsFailure::new(CorsError::PreflightInvalidStatus, None, true);
 /// assert_eq!(

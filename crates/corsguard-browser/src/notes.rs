@@ -51,7 +51,7 @@ impl fmt::Display for Deviation {
 /// One place where the spec and Chromium 156 give different answers for this request.
 ///
 /// ```
-/// use corsguard::browser::{Deviation, SpecNote};
+/// use corsguard_browser::{Deviation, SpecNote};
 ///
 /// let note = SpecNote::new(
 ///     Deviation::MaxAge,

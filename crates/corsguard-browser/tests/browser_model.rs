@@ -1,4 +1,4 @@
-//! The browser model (`corsguard::browser`) against the WPT-derived conformance table of
+//! The browser model (`corsguard_browser`) against the WPT-derived conformance table of
 //! cors-protocol.md §12, the console messages of §14, the safelist rules of §3, the max-age and
 //! cache behaviour of §7 and the Chromium 156 deviations of §15.
 
@@ -8,7 +8,7 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-use corsguard::browser::{
+use corsguard_browser::{
     BrowserRequest, CacheLookup, CorsError, CorsFailure, CredentialsMode, Deviation, DropReason,
     FetchErrorKind, Initiator, PreflightCache, PreflightReason, RequestMode, ResponseType,
     ResponseView, SimRequest, Step, check_preflight, check_response, cors_check,

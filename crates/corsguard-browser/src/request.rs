@@ -87,7 +87,7 @@ pub enum Initiator {
 /// [`BrowserRequest::validate`] to learn whether `fetch()` would throw before sending anything.
 ///
 /// ```
-/// use corsguard::browser::{BrowserRequest, CredentialsMode};
+/// use corsguard_browser::{BrowserRequest, CredentialsMode};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/api")
 ///     .method("patch")
@@ -226,7 +226,7 @@ impl BrowserRequest {
     /// trustworthy (plain `http:` other than loopback), where browsers send no `Sec-Fetch-*`.
     ///
     /// ```
-    /// use corsguard::browser::BrowserRequest;
+    /// use corsguard_browser::BrowserRequest;
     /// let site = |page: &str, url: &str| BrowserRequest::new(page, url).sec_fetch_site();
     /// assert_eq!(site("https://a.example.com", "https://a.example.com/x"), Some("same-origin"));
     /// assert_eq!(site("https://blog.example.com", "https://api.example.com/x"), Some("same-site"));
@@ -286,7 +286,7 @@ impl BrowserRequest {
     /// header name or value, a non-safelisted method in `no-cors` mode.
     ///
     /// ```
-    /// use corsguard::browser::{BrowserRequest, FetchErrorKind};
+    /// use corsguard_browser::{BrowserRequest, FetchErrorKind};
     ///
     /// let err = BrowserRequest::new("http://a.test", "http://b.test/").method("TRACE")
     ///     .validate().unwrap_err();

@@ -237,7 +237,7 @@ pub struct PreflightPlan {
 /// safelist is applied and noted as a deviation (§15 row 3).
 ///
 /// ```
-/// use corsguard::browser::{preflight_plan, BrowserRequest};
+/// use corsguard_browser::{preflight_plan, BrowserRequest};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/u")
 ///     .method("PUT")
