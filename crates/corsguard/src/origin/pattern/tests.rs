@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::ip::{serialize_ipv6, whatwg_ipv4};
+use super::regex_entry::{MAX_REGEX_LEN, is_anchored};
 use super::*;
+use crate::origin::{HostPattern, PortPattern};
 use proptest::prelude::*;
 
 /// Parses `input`, asserts it is rejected with `code` (every problem an error), and, when
