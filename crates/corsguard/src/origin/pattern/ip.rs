@@ -1,8 +1,13 @@
 //! IP-address hosts: bracketed IPv6 literals, and hosts whose last label is a number, which
 //! browsers parse as IPv4 (`127.1`, `0x7f.0.0.1`, `2130706433`) and send as a dotted quad.
+//!
+//! The WHATWG IPv4 parser and IPv6 serializer are `url`'s (`url::Host`), the implementation
+//! of the URL standard that browsers follow. IPv6 text is parsed by the standard library, as
+//! before. Whether a host "ends in a number" stays decided here, see `ends_in_number`.
 
-use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use url::Host;
 
 use super::Found;
 use crate::origin::HostPattern;
@@ -34,7 +39,7 @@ pub(super) fn analyze_ipv6(
         ));
         return None;
     };
-    let canonical = format!("[{}]", serialize_ipv6(ip));
+    let canonical = ipv6_host(ip);
     if zone.is_some() {
         found.push(Found::fixable(
             "origin-invalid-ip",
@@ -78,13 +83,8 @@ pub(super) fn analyze_ipv4(
         ));
         return None;
     }
-    if ascii
-        .parse::<Ipv4Addr>()
-        .is_ok_and(|ip| ip.to_string() == ascii)
-    {
-        return Some(HostPattern::Exact(ascii));
-    }
     match whatwg_ipv4(&ascii) {
+        Some(ip) if ip.to_string() == ascii => Some(HostPattern::Exact(ascii)),
         Some(ip) => {
             found.push(Found::fixable(
                 "origin-invalid-ip",
@@ -108,7 +108,13 @@ pub(super) fn analyze_ipv4(
 }
 
 /// WHATWG URL "ends in a number": the last label (ignoring one trailing dot) is all digits or
-/// a `0x` hexadecimal number, so the host must be an IPv4 address.
+/// an IPv4 number (`0x` hexadecimal, `0`-prefixed octal), so the host must be an IPv4 address.
+///
+/// Kept by hand rather than left to `url::Host::parse`, because the two differ on one edge:
+/// a hexadecimal or octal last label too large for a `u64` (`0x10000000000000000`) does not
+/// count here, so the host is checked as a domain name, whereas the WHATWG checker counts it
+/// and `url` rejects the host as an invalid IPv4 address. Delegating would turn such accepted
+/// entries into `origin-invalid-ip` errors (see the `ends_in_number_keeps_its_u64_bound` test).
 pub(super) fn ends_in_number(host: &str) -> bool {
     let h = host.strip_suffix('.').unwrap_or(host);
     let last = h.rsplit('.').next().unwrap_or(h);
@@ -116,7 +122,8 @@ pub(super) fn ends_in_number(host: &str) -> bool {
         || parse_ipv4_number(last).is_some()
 }
 
-/// WHATWG URL IPv4 number: decimal, `0x` hexadecimal, or `0`-prefixed octal.
+/// WHATWG URL IPv4 number syntax: decimal, `0x` hexadecimal, or `0`-prefixed octal, with its
+/// value when that fits a `u64`.
 fn parse_ipv4_number(part: &str) -> Option<u64> {
     if part.is_empty() {
         return None;
@@ -142,69 +149,22 @@ fn parse_ipv4_number(part: &str) -> Option<u64> {
 }
 
 /// The WHATWG URL IPv4 parser (`127.1`, `0x7f.0.0.1`, `2130706433`, `0177.0.0.1`), which is
-/// what a browser would turn such a host into.
+/// what a browser would turn such a host into: `url::Host::parse`, which applies it to a
+/// host that ends in a number.
+///
+/// Called on lower-case ASCII hosts of letters, digits, `-`, `_` and `.`, on which `url`'s
+/// domain-to-ASCII step leaves the text as it is (or fails, on a label that is no IPv4
+/// number either), so the result is exactly the IPv4 parser's.
 pub(super) fn whatwg_ipv4(host: &str) -> Option<Ipv4Addr> {
-    let h = host.strip_suffix('.').unwrap_or(host);
-    let mut numbers = Vec::with_capacity(4);
-    for part in h.split('.') {
-        if numbers.len() == 4 {
-            return None;
-        }
-        numbers.push(parse_ipv4_number(part)?);
+    match Host::parse(host) {
+        Ok(Host::Ipv4(ip)) => Some(ip),
+        _ => None,
     }
-    let (last, init) = numbers.split_last()?;
-    if init.iter().any(|n| *n > 255) {
-        return None;
-    }
-    let width = 4u32.checked_sub(u32::try_from(init.len()).ok()?)?;
-    if *last >= 256u64.checked_pow(width)? {
-        return None;
-    }
-    let mut value = *last;
-    for (i, n) in init.iter().enumerate() {
-        let shift = 8 * (3 - u32::try_from(i).ok()?);
-        value += n << shift;
-    }
-    u32::try_from(value).ok().map(Ipv4Addr::from)
 }
 
-/// The WHATWG URL IPv6 serializer: lower-case hex, no leading zeros, the first longest run of
-/// two or more zero pieces compressed to `::` (the RFC 5952 form, also for IPv4-mapped
-/// addresses, which browsers write in hex).
-pub(super) fn serialize_ipv6(ip: Ipv6Addr) -> String {
-    let pieces = ip.segments();
-    let mut compress: Option<usize> = None;
-    let (mut best_len, mut run_start, mut run_len) = (1usize, 0usize, 0usize);
-    for (i, p) in pieces.iter().enumerate() {
-        if *p == 0 {
-            if run_len == 0 {
-                run_start = i;
-            }
-            run_len += 1;
-            if run_len > best_len {
-                best_len = run_len;
-                compress = Some(run_start);
-            }
-        } else {
-            run_len = 0;
-        }
-    }
-    let mut out = String::new();
-    let mut ignore_zero = false;
-    for (i, p) in pieces.iter().enumerate() {
-        if ignore_zero && *p == 0 {
-            continue;
-        }
-        ignore_zero = false;
-        if compress == Some(i) {
-            out.push_str(if i == 0 { "::" } else { ":" });
-            ignore_zero = true;
-            continue;
-        }
-        let _ = write!(out, "{p:x}");
-        if i != 7 {
-            out.push(':');
-        }
-    }
-    out
+/// The WHATWG URL serialization of an IPv6 host, in brackets: lower-case hex, no leading
+/// zeros, the first longest run of two or more zero pieces compressed to `::` (the RFC 5952
+/// form, also for IPv4-mapped addresses, which browsers write in hex).
+pub(super) fn ipv6_host(ip: Ipv6Addr) -> String {
+    Host::<String>::Ipv6(ip).to_string()
 }

@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 use std::ops::ControlFlow;
 
 use super::host::analyze_host;
-use super::ip::serialize_ipv6;
+use super::ip::ipv6_host;
 use super::port::{analyze_port, default_port};
 use super::{Analysis, Found, analyze, quote};
 use crate::origin::{HostPattern, OriginPattern, PortPattern, is_loopback_host};
@@ -306,7 +306,7 @@ fn unbracketed_ipv6(authority: &str, scheme: &str, shown: &str, mut found: Vec<F
                 format!("origin `{shown}` has an IPv6 address without brackets"),
                 "write IPv6 hosts in brackets",
             ));
-            let host = HostPattern::Exact(format!("[{}]", serialize_ipv6(addr)));
+            let host = HostPattern::Exact(ipv6_host(addr));
             Analysis::from_findings(
                 found,
                 Some(build(scheme.to_string(), host, PortPattern::Default)),
