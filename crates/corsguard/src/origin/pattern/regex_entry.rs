@@ -1,10 +1,12 @@
 //! `{regex: '…'}` entries: compiling the source within limits, and the text analysis behind
 //! the `regex-unanchored`, `regex-unescaped-dot` and `regex-case-insensitive` diagnostics.
 //!
-//! The analysis scans the source text rather than a parsed `regex-syntax` AST on purpose: the
-//! verdicts are pinned as they are, and an AST changes some of them (a class opening with `]`
-//! such as `[^]|]`, whitespace and comments under `(?x)`, `(?i)` or `.` inside a class, an
-//! optional anchor such as `^?`). See the tests of that name in `tests.rs`.
+//! The analysis scans the source text rather than a parsed `regex-syntax` AST on purpose:
+//! the verdicts are pinned as they are, and an AST reads some sources differently from the
+//! scan (a class opening with `]` such as `[^]|]`, whitespace and comments under `(?x)`,
+//! `(?i)` or `.` inside such a class, an optional anchor such as `^?`), so switching would
+//! change those verdicts. The `regex_text_analysis_verdicts_an_ast_would_change` test pins
+//! each case.
 
 use regex::{Regex, RegexBuilder};
 

@@ -740,6 +740,48 @@ fn regex_entries() {
     assert!(problems.iter().all(|p| p.code != "regex-case-insensitive"));
 }
 
+/// The regex analysis scans the source text. These are the verdicts a `regex-syntax` AST
+/// would change, because the regex crate reads the source differently from the scan; they
+/// are pinned so that switching the analysis is a deliberate behaviour change.
+#[test]
+fn regex_text_analysis_verdicts_an_ast_would_change() {
+    let codes = |src: &str| {
+        let (p, problems) = parse_regex_entry(src);
+        (
+            p.is_some(),
+            problems.iter().map(|p| p.code).collect::<Vec<_>>(),
+        )
+    };
+    // A class opening with `]` (`[^]|]`): one anchored branch to the regex crate, two to the
+    // scan, which stops the class at the first `]`.
+    assert_eq!(
+        codes(r"^https://[^]|]+\.com$"),
+        (false, vec!["regex-unanchored"])
+    );
+    // `(?x)` ignores the trailing space; the scan wants `$` as the last character.
+    assert_eq!(
+        codes("(?x)^https://a\\.com$ "),
+        (false, vec!["regex-unanchored"])
+    );
+    // An optional anchor: the scan sees a leading `^`; the regex matches without it.
+    assert_eq!(codes(r"^?https://a\.com$"), (true, vec![]));
+    assert!(
+        regex::Regex::new(r"^?https://a\.com$")
+            .unwrap()
+            .is_match("xhttps://a.com")
+    );
+    // `(?i)` and `.` inside a class are literals to the regex crate, flags and a dot to the
+    // scan (which tracks classes for dots, but with the same `]` rule).
+    assert_eq!(
+        codes(r"^https://a\.com[(?i)]$"),
+        (true, vec!["regex-case-insensitive"])
+    );
+    assert_eq!(
+        codes(r"^https://[]a.]\.com$"),
+        (true, vec!["regex-unescaped-dot"])
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
