@@ -182,7 +182,10 @@ pub(super) fn is_anchored(s: &str) -> bool {
         } else {
             branch
         };
-        branch.starts_with('^') && ends_with_unescaped_dollar(branch)
+        // `^?`, `^*` and `^{0,…}` make the anchor optional: the regex then matches
+        // anywhere (`^?https://a\.com$` matches `xhttps://a.com`).
+        let optional_anchor = matches!(branch.as_bytes().get(1), Some(b'?' | b'*' | b'{'));
+        branch.starts_with('^') && !optional_anchor && ends_with_unescaped_dollar(branch)
     })
 }
 
@@ -191,6 +194,12 @@ fn anchored_form(s: &str) -> String {
     let body = skip_flag_groups(s);
     let flags = s.get(..s.len() - body.len()).unwrap_or("");
     let mut core = body.strip_prefix('^').unwrap_or(body);
+    // An optional anchor (`^?`, `^*`) goes with it.
+    core = core
+        .strip_prefix('?')
+        .or_else(|| core.strip_prefix('*'))
+        .filter(|_| body.starts_with('^'))
+        .unwrap_or(core);
     if ends_with_unescaped_dollar(core) {
         core = core.strip_suffix('$').unwrap_or(core);
     }

@@ -763,8 +763,24 @@ fn regex_text_analysis_verdicts_an_ast_would_change() {
         codes("(?x)^https://a\\.com$ "),
         (false, vec!["regex-unanchored"])
     );
-    // An optional anchor: the scan sees a leading `^`; the regex matches without it.
-    assert_eq!(codes(r"^?https://a\.com$"), (true, vec![]));
+    // An optional anchor is no anchor: the regex matches without it, so the entry is
+    // refused as unanchored (it used to be accepted).
+    assert_eq!(
+        codes(r"^?https://a\.com$"),
+        (false, vec!["regex-unanchored"])
+    );
+    assert_eq!(
+        codes(r"^*https://a\.com$"),
+        (false, vec!["regex-unanchored"])
+    );
+    let (_, problems) = parse_regex_entry(r"^?https://a\.com$");
+    assert!(
+        problems[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains(r"`^https://a\.com$`")),
+        "{problems:?}"
+    );
     assert!(
         regex::Regex::new(r"^?https://a\.com$")
             .unwrap()
