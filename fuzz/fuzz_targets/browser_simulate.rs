@@ -1,11 +1,11 @@
-//! The browser model (`corsguard::browser`) on arbitrary requests, against arbitrary scripted
+//! The browser model (`corsguard_browser`) on arbitrary requests, against arbitrary scripted
 //! responses or a policy from the pattern alphabet: never panics, a bounded number of
 //! round trips, an allowed verdict carries no failure, and a cross-origin CORS-mode fetch
 //! never succeeds when no response has an `Access-Control-Allow-Origin`.
 #![no_main]
 
 use arbitrary::Arbitrary;
-use corsguard::browser::{
+use corsguard_browser::{
     BrowserRequest, CredentialsMode, Initiator, RequestMode, ResponseView, SimRequest,
     answer_with_policy, preflight_plan, simulate,
 };

@@ -202,12 +202,27 @@ where
         match decision.action() {
             Action::Respond(status) => {
                 let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::FORBIDDEN);
-                let mut res = HttpResponse::new(status);
+                let body = decision.body();
+                let mut res = if body.is_empty() {
+                    HttpResponse::new(status)
+                } else {
+                    // An enforced CSRF refusal: the reason and the fix, as text.
+                    HttpResponse::build(status)
+                        .content_type("text/plain; charset=utf-8")
+                        .body(body)
+                };
                 translate::apply(&decision, res.headers_mut());
+                if let Some(r) = decision.csrf().refusal() {
+                    res.headers_mut().insert(
+                        actix_web::http::header::HeaderName::from_static("x-corsguard-csrf"),
+                        actix_web::http::header::HeaderValue::from_static(r.code()),
+                    );
+                }
                 CorsResponseFuture::ready(req.into_response(res).map_into_right_body())
             }
             Action::Forward => CorsResponseFuture::inner(self.service.call(req), Some(decision)),
-            Action::PassThrough => CorsResponseFuture::inner(self.service.call(req), None),
+            // PassThrough, and any action a later engine adds: change nothing.
+            _ => CorsResponseFuture::inner(self.service.call(req), None),
         }
     }
 }

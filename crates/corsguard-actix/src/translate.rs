@@ -14,6 +14,7 @@ const REPEATABLE: [&str; 3] = [
     "access-control-request-headers",
 ];
 const ACRPN: &str = "access-control-request-private-network";
+const SEC_FETCH_SITE: &str = "sec-fetch-site";
 
 /// Builds the engine's view of `req`. `scheme` is the client's scheme
 /// (`ConnectionInfo::scheme`), borrowed from the caller.
@@ -43,6 +44,13 @@ pub(crate) fn request_head<'r>(req: &'r ServiceRequest, scheme: &'r str) -> Requ
     }
     if let Some(v) = headers.get(ACRPN) {
         head.push_header_bytes(ACRPN, v.as_bytes());
+    }
+    // The CSRF check reads Sec-Fetch-Site (every line: several are refused), only for the
+    // methods it checks.
+    if !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") {
+        for v in headers.get_all(SEC_FETCH_SITE) {
+            head.push_header_bytes(SEC_FETCH_SITE, v.as_bytes());
+        }
     }
     head
 }

@@ -1,5 +1,5 @@
 //! The three-way check: the table's expectation, Chromium's actual outcome, and
-//! `corsguard::browser`'s prediction for the responses the SUT actually produced ("model").
+//! `corsguard_browser`'s prediction for the responses the SUT actually produced ("model").
 //! Two more prediction legs apply where they can: "explain", the same model with the policy
 //! engine (and the application, in process) as the responder, and "cli", the JSON report of
 //! the `corsguard explain` binary itself. Any disagreement fails the case and is printed with
@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use corsguard::browser::{Deviation, Step as ModelStep, Verdict};
+use corsguard_browser::{Deviation, Step as ModelStep, Verdict};
 use serde::Serialize;
 
 use crate::cases::{Case, Placeholders, Step};

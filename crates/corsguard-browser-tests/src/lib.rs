@@ -5,7 +5,7 @@
 //! [`sut`]) on origin B. The harness records what the page saw, what Chromium reported over
 //! CDP (`corsError`, `failedParameter`, console text, preflights, deprecation issues) and
 //! what reached the application, and checks that three things agree ([`check`]): the
-//! table's expectation, Chromium's outcome, and `corsguard::browser`'s prediction for the
+//! table's expectation, Chromium's outcome, and `corsguard_browser`'s prediction for the
 //! responses the SUT actually produced ([`replay`]).
 //!
 //! Modules: [`cdp`] (the raw DevTools client), [`fixture`] (application, servers, page),

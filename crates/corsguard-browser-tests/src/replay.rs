@@ -1,4 +1,4 @@
-//! Replays the requests `corsguard::browser` would send against the live SUT, so that the
+//! Replays the requests `corsguard_browser` would send against the live SUT, so that the
 //! model judges exactly the responses the SUT produces (third leg of the check).
 //!
 //! A deliberately small, blocking HTTP/1.1 client over `std::net`: the model's responder is
@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use corsguard::browser::{ResponseView, SimRequest};
+use corsguard_browser::{ResponseView, SimRequest};
 
 use crate::fixture::REPLAY_HEADER;
 

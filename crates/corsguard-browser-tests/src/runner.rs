@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use corsguard::browser::{
+use corsguard::{Action, Policy, RequestHead};
+use corsguard_browser::{
     BrowserRequest, CredentialsMode, PreflightCache, ResponseView, SimRequest, Verdict,
     simulate_with_cache,
 };
-use corsguard::{Action, Policy, RequestHead};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -141,7 +141,7 @@ impl ResolvedCase {
         )
     }
 
-    /// The `corsguard::browser` request for fetch `i`.
+    /// The `corsguard_browser` request for fetch `i`.
     pub fn browser_request(&self, f: &ResolvedFetch) -> BrowserRequest {
         let mut req = BrowserRequest::new(self.request_origin(), f.url.clone())
             .method(f.method.clone())
@@ -287,7 +287,8 @@ fn engine_respond(sent: &SimRequest, policy: &Policy, app: &App, sut_port: u16) 
             decision.apply(&mut h);
             ResponseView::from_parts(status, &h)
         }
-        Action::PassThrough => {
+        // PassThrough, and any action a later engine adds.
+        _ => {
             let (status, h) = app_answer();
             ResponseView::from_parts(status, &h)
         }

@@ -90,7 +90,7 @@ impl SystemUnderTest for EngineHyper {
                             decision.apply(resp.headers_mut());
                             Ok(resp)
                         }
-                        Action::PassThrough => app.serve(&AppRequest::from_parts(&parts)).await,
+                        _ => app.serve(&AppRequest::from_parts(&parts)).await,
                     }
                 }
             })

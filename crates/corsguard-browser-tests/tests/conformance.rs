@@ -1,5 +1,5 @@
 //! The Chromium conformance suite: every case of `cases/*.yaml` against every system under
-//! test, judged three ways (table, Chromium, `corsguard::browser`). A custom harness
+//! test, judged three ways (table, Chromium, `corsguard_browser`). A custom harness
 //! (`harness = false`) so that one browser process serves the whole suite and each case is
 //! reported on its own line.
 //!

@@ -447,3 +447,15 @@ fn colours_only_when_forced() {
         .unwrap();
     assert!(!String::from_utf8(out.stderr).unwrap().contains('\u{1b}'));
 }
+
+/// `check` says where CSRF protection is on, and in which mode.
+#[test]
+fn check_reports_the_csrf_settings() {
+    let out = run(&["check", "tests/fixtures/explain/csrf.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("  csrf: enforce on defaults; report on paths[1]; off on paths[0]\n"),
+        "{stderr}"
+    );
+}

@@ -36,10 +36,14 @@ impl Run {
 }
 
 fn explain(args: &[&str]) -> Run {
+    explain_with(POLICY, args)
+}
+
+fn explain_with(policy: &str, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_corsguard"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .args(["explain", "--config", POLICY])
+        .args(["explain", "--config", policy])
         .args(args)
         .output()
         .unwrap();
@@ -688,4 +692,93 @@ fn usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[unknown-key]"));
+}
+
+/// A cross-site form POST (`--mode no-cors`, cookies included): the browser sends
+/// `Sec-Fetch-Site: cross-site` itself, the CSRF check refuses it with 403 before the
+/// application runs, and explain says so although the browser raises no error.
+#[test]
+fn a_cross_site_form_post_is_refused_by_csrf() {
+    const CSRF: &str = "tests/fixtures/explain/csrf.yaml";
+    let post = |origin: &str, url: &str| {
+        explain_with(
+            CSRF,
+            &[
+                "--origin",
+                origin,
+                "--url",
+                url,
+                "--method",
+                "POST",
+                "--mode",
+                "no-cors",
+                "--credentials",
+                "include",
+            ],
+        )
+    };
+    let r = post("https://evil.example", &format!("{API}/transfer"));
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(
+        r.out.contains("     Sec-Fetch-Site: cross-site\n"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains("       x-corsguard-csrf: csrf-cross-site\n"),
+        "{}",
+        r.out
+    );
+    assert_eq!(
+        r.line("CSRF: "),
+        Some(
+            "refused with 403: the application never ran (csrf-cross-site: Sec-Fetch-Site: cross-site, and the Origin is not trusted)"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.verdict().starts_with("REFUSED by the server (CSRF)"),
+        "{}",
+        r.out
+    );
+
+    // A sibling subdomain is same-site, which is not trusted unless allow_same_site.
+    let r = post("https://blog.example.com", &format!("{API}/transfer"));
+    assert!(
+        r.out.contains("     Sec-Fetch-Site: same-site\n"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.line("CSRF: ")
+            .is_some_and(|l| l.contains("csrf-same-site")),
+        "{}",
+        r.out
+    );
+
+    // Plain http: browsers send no Sec-Fetch-*; the Origin is judged against the host.
+    let r = post("https://evil.example", "http://api.example.com/transfer");
+    assert!(!r.out.contains("     Sec-Fetch-Site: "), "{}", r.out);
+    assert!(
+        r.line("CSRF: ")
+            .is_some_and(|l| l.contains("csrf-untrusted-origin")),
+        "{}",
+        r.out
+    );
+
+    // The allowed page passes; a bypass rule passes; report mode reports.
+    for (origin, path) in [(APP, "/transfer"), ("https://evil.example", "/webhooks/x")] {
+        let r = post(origin, &format!("{API}{path}"));
+        assert_eq!((r.code, r.line("CSRF: ")), (0, None), "{}", r.out);
+        assert_eq!(r.verdict(), "allowed");
+    }
+    let r = post("https://evil.example", &format!("{API}/report/x"));
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(
+        r.line("CSRF: ")
+            .is_some_and(|l| l.starts_with("would be refused (report mode")),
+        "{}",
+        r.out
+    );
 }

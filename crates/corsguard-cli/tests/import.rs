@@ -81,6 +81,7 @@ fn decide(
         Action::Respond(s) => s.as_u16().to_string(),
         Action::Forward => "forward".into(),
         Action::PassThrough => "passthrough".into(),
+        other => panic!("unknown action {other:?}"),
     };
     let mut h: Vec<(String, String)> = d
         .headers()

@@ -210,7 +210,7 @@ fn page(shared: &Shared) -> String {
             escape(&t.method),
             escape(&t.path),
             escape(t.origin.as_deref().unwrap_or("(none)")),
-            escape(r.refusal.code()),
+            escape(r.code()),
             escape(&t.reason),
             escape(&t.to_string()),
         );

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 /// assert!(e.to_string().contains("upstream"));
 /// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The policy file is invalid (every diagnostic is inside).
     #[error("{0}")]

@@ -1,6 +1,6 @@
 //! The explain endpoint: describe a browser request in the query string, get the engine's
 //! traces (preflight, if the browser would send one, and the actual request) and the outcome
-//! the browser would see (judged by `corsguard::browser`, the model the Chromium suite
+//! the browser would see (judged by `corsguard_browser`, the model the Chromium suite
 //! checks), as JSON.
 //!
 //! `GET /__corsguard/explain?origin=…&method=PUT&headers=content-type,x-token&credentials=include&path=/api/x`
@@ -13,8 +13,8 @@
 //!   browser send a preflight;
 //! * `credentials`: `omit`, `same-origin` (default, as `fetch`) or `include`.
 
-use corsguard::browser::{self, BrowserRequest, CredentialsMode, SimRequestKind};
 use corsguard::{Policy, Trace};
+use corsguard_browser::{BrowserRequest, CredentialsMode, SimRequestKind};
 use http::Method;
 use serde::Serialize;
 
@@ -143,11 +143,11 @@ fn browser_request(d: &Described) -> BrowserRequest {
 /// "allowed".
 pub(crate) fn explain(policy: &Policy, version: u64, d: Described) -> Result<Explanation, String> {
     let breq = browser_request(&d);
-    let needs_preflight = browser::preflight_plan(&breq).needed;
+    let needs_preflight = corsguard_browser::preflight_plan(&breq).needed;
     // The engine answers every request the browser model sends (the app behind it: 200).
     let mut traces: Vec<(bool, Trace)> = Vec::new();
-    let verdict = browser::simulate(&breq, |sent| {
-        let a = browser::answer_with_policy(
+    let verdict = corsguard_browser::simulate(&breq, |sent| {
+        let a = corsguard_browser::answer_with_policy(
             policy,
             sent,
             http::StatusCode::OK,

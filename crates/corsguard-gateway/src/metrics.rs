@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use corsguard::{Decision, Refusal, RequestKind};
+use corsguard::{CsrfVerdict, Decision, Refusal, RequestKind};
 
 const KINDS: [&str; 4] = ["preflight", "actual", "non-cors", "same-origin"];
 const VERDICTS: [&str; 3] = ["allowed", "refused", "none"];
@@ -60,14 +60,30 @@ pub struct Metrics {
     send_timeouts: AtomicU64,
     tunnel_idle_timeouts: AtomicU64,
     header_read_timeouts: AtomicU64,
+    /// CSRF refusals by rule (`defaults`, `paths[0]` … `paths[29]`, then one slot for every
+    /// later rule) × mode (enforce, report): labels come from the policy, never the request.
+    csrf_refusals: [[AtomicU64; CSRF_RULE_SLOTS]; 2],
+}
+
+/// Rule slots of `corsguard_csrf_refusals_total`: the defaults, `paths[0]`..`paths[29]`, and
+/// `other` for the rest.
+const CSRF_RULE_SLOTS: usize = 32;
+
+fn csrf_rule_label(slot: usize) -> String {
+    match slot {
+        0 => "defaults".into(),
+        s if s + 1 == CSRF_RULE_SLOTS => "other".into(),
+        s => format!("paths[{}]", s - 1),
+    }
 }
 
 fn kind_index(k: RequestKind) -> usize {
     match k {
         RequestKind::Preflight => 0,
         RequestKind::Actual => 1,
-        RequestKind::NonCors => 2,
         RequestKind::SameOrigin => 3,
+        // NonCors, and any kind a later engine adds.
+        _ => 2,
     }
 }
 
@@ -94,6 +110,32 @@ impl Metrics {
         {
             c.fetch_add(1, Ordering::Relaxed);
         }
+        if let CsrfVerdict::Refused { enforced, .. } = d.csrf() {
+            let slot = d
+                .rule_index()
+                .map_or(0, |i| (i + 1).min(CSRF_RULE_SLOTS - 1));
+            if let Some(c) = self
+                .csrf_refusals
+                .get(usize::from(!enforced))
+                .and_then(|row| row.get(slot))
+            {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// CSRF refusals counted for `rule` (`defaults`, `paths[N]`, `other`) in `mode`
+    /// (`enforce` or `report`).
+    ///
+    /// ```
+    /// assert_eq!(corsguard_gateway::Metrics::default().csrf_refusals("defaults", "enforce"), 0);
+    /// ```
+    pub fn csrf_refusals(&self, rule: &str, mode: &str) -> u64 {
+        let row = usize::from(mode == "report");
+        (0..CSRF_RULE_SLOTS)
+            .find(|s| csrf_rule_label(*s) == rule)
+            .and_then(|s| self.csrf_refusals.get(row).and_then(|r| r.get(s)))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Requests of `kind` (`preflight`, `actual`, `non-cors`, `same-origin`) with `verdict`
@@ -234,6 +276,20 @@ impl Metrics {
                 r.code(),
                 load(c)
             );
+        }
+        o.push_str("# HELP corsguard_csrf_refusals_total Unsafe cross-origin requests refused by the CSRF check, by rule and mode (report: counted, not blocked).\n# TYPE corsguard_csrf_refusals_total counter\n");
+        for (mode, row) in ["enforce", "report"].iter().zip(&self.csrf_refusals) {
+            for (slot, c) in row.iter().enumerate() {
+                let n = load(c);
+                // Every rule's series would be mostly zeros: only the defaults always show.
+                if n > 0 || slot == 0 {
+                    let _ = writeln!(
+                        o,
+                        "corsguard_csrf_refusals_total{{rule=\"{}\",mode=\"{mode}\"}} {n}",
+                        csrf_rule_label(slot)
+                    );
+                }
+            }
         }
         o.push_str("# HELP corsguard_gateway_responses_total Responses produced by the gateway itself (limits, upstream failures, WebSocket origin checks), by status.\n# TYPE corsguard_gateway_responses_total counter\n");
         for (s, c) in GATEWAY_STATUSES.iter().zip(&self.gateway_responses) {

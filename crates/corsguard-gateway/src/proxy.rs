@@ -65,14 +65,14 @@ fn decide(shared: &Shared, policy: &Policy, version: u64, head: &RequestHead<'_>
     if tracing::enabled!(target: "corsguard", tracing::Level::DEBUG) {
         let (d, trace) = policy.decide_traced(head);
         shared.metrics.record_decision(&d);
-        if let (Some(refusal), Some(trace)) = (d.refusal(), trace) {
-            keep_refusal(shared, version, refusal, trace);
+        if let Some(trace) = trace.filter(|_| d.is_refused()) {
+            keep_refusal(shared, version, &d, trace);
         }
         return d;
     }
     let d = policy.decide_silent(head);
     shared.metrics.record_decision(&d);
-    if d.refusal().is_some() {
+    if d.is_refused() {
         account_refusal(shared, policy, version, head, &d);
     }
     d
@@ -100,27 +100,21 @@ fn account_refusal(
                 );
             }
             d.log_refusal(head);
-            if shared.refusals.enabled()
-                && let Some(refusal) = d.refusal()
-            {
+            if shared.refusals.enabled() {
                 let (_, trace) = policy.explain(head);
-                keep_refusal(shared, version, refusal, trace);
+                keep_refusal(shared, version, d, trace);
             }
         }
         Admit::Drop => shared.metrics.refusal_log_lines_dropped(1),
     }
 }
 
-fn keep_refusal(
-    shared: &Shared,
-    version: u64,
-    refusal: corsguard::Refusal,
-    trace: corsguard::Trace,
-) {
+fn keep_refusal(shared: &Shared, version: u64, d: &Decision, trace: corsguard::Trace) {
     shared.refusals.push(RefusedRequest {
         at_unix: unix(SystemTime::now()),
         policy_version: version,
-        refusal,
+        refusal: d.refusal(),
+        csrf: d.csrf().refusal(),
         trace,
     });
 }
@@ -318,7 +312,12 @@ pub(crate) async fn handle(
     if let Action::Respond(_) = decision.action()
         && let Some((status, headers)) = decision.response_parts()
     {
-        let mut r = Response::new(body::empty());
+        let text = decision.body();
+        let mut r = Response::new(if text.is_empty() {
+            body::empty()
+        } else {
+            body::full(bytes::Bytes::from_static(text.as_bytes()))
+        });
         *r.status_mut() = status;
         *r.headers_mut() = headers;
         return r;

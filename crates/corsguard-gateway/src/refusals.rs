@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
-use corsguard::{Refusal, Trace};
+use corsguard::{CsrfRefusal, Refusal, Trace};
 
 /// One refused request as the admin page shows it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -15,13 +15,35 @@ pub struct RefusedRequest {
     pub at_unix: u64,
     /// Policy version that refused it.
     pub policy_version: u64,
-    /// The refusal.
-    pub refusal: Refusal,
-    /// The engine's full trace (reason, checks, fix).
+    /// The CORS refusal, if CORS refused it.
+    pub refusal: Option<Refusal>,
+    /// The CSRF refusal, if the CSRF check refused it (in either mode).
+    pub csrf: Option<CsrfRefusal>,
+    /// The engine's full trace (reason, checks, fix; the `csrf` step says why).
     pub trace: Trace,
 }
 
 impl RefusedRequest {
+    /// The refusal's code: the CSRF one (it decides whether the application runs), else the
+    /// CORS one.
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// head.push_header_bytes("origin", b"https://b.example");
+    /// let (d, trace) = p.explain(&head);
+    /// let r = corsguard_gateway::RefusedRequest { at_unix: 0, policy_version: 1, refusal: d.refusal(), csrf: None, trace };
+    /// assert_eq!(r.code(), "origin-not-allowed");
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match (self.csrf, self.refusal) {
+            (Some(c), _) => c.code(),
+            (None, Some(r)) => r.code(),
+            (None, None) => "none",
+        }
+    }
+
     /// Roughly the bytes this entry holds (its strings), for the log's byte budget.
     fn weight(&self) -> usize {
         let t = &self.trace;
@@ -205,7 +227,8 @@ mod tests {
         RefusedRequest {
             at_unix: 0,
             policy_version: 1,
-            refusal: d.refusal().unwrap(),
+            refusal: d.refusal(),
+            csrf: None,
             trace,
         }
     }

@@ -18,7 +18,9 @@ use corsguard::PolicySource;
 ///
 /// - [`Action::Respond`]: answers at once with the policy's status, its headers and an empty
 ///   body (`ResBody::default()`); the inner service is not called (preflights,
-///   `on_reject: forbid`);
+///   `on_reject: forbid`, enforced CSRF refusals, whose reason is in the `X-Corsguard-Csrf`
+///   header: the body type is the inner service's, so the text of
+///   [`Decision::body`](corsguard::Decision::body) cannot be written into it);
 /// - [`Action::Forward`]: calls the inner service and applies the decision to whatever
 ///   response it returns (2xx, 4xx and 5xx alike);
 /// - [`Action::PassThrough`]: calls the inner service and changes nothing (`cors: false`,
@@ -171,14 +173,26 @@ where
         // move into the inner service afterwards.
         let decision = self.source.decide(&RequestHead::from_request(&req));
         if let Some((status, headers)) = decision.response_parts() {
+            // The body type is the inner service's, known only as `Default`: the answer is
+            // empty (as tower-http's), and a CSRF refusal names its reason in the
+            // `X-Corsguard-Csrf` header instead of a text body.
             let mut res = Response::new(ResBody::default());
             *res.status_mut() = status;
             *res.headers_mut() = headers;
+            if !decision.body().is_empty() {
+                let h = res.headers_mut();
+                h.remove(http::header::CONTENT_TYPE);
+                h.insert(
+                    http::header::CONTENT_LENGTH,
+                    http::HeaderValue::from_static("0"),
+                );
+            }
             return ResponseFuture::ready(res);
         }
         let decision = match decision.action() {
             Action::Forward => Some(decision),
-            Action::PassThrough | Action::Respond(_) => None,
+            // PassThrough, and any action a later engine adds: change nothing.
+            _ => None,
         };
         ResponseFuture::inner(self.inner.call(req), decision)
     }

@@ -173,6 +173,29 @@ macro_rules! option_setters {
             self.opts().allow_public_suffix_wildcards_with_credentials = Some(V::new(yes, loc(p)));
             self
         }
+        /// Sets `csrf:` (cross-origin request forgery protection); the fields of `c` that
+        /// are set override, the others are inherited, as in a file.
+        pub fn csrf(mut self, c: crate::csrf::Csrf) -> Self {
+            let p = format!("{}.csrf", self.loc_prefix());
+            let o = self.opts();
+            if let Some(m) = c.mode {
+                o.csrf_mode = Some(V::new(m, loc(format!("{p}.mode"))));
+            }
+            if let Some(list) = c.trusted_origins {
+                let lp = format!("{p}.trusted_origins");
+                o.csrf_trusted_origins = Some(V::new(
+                    list.into_iter()
+                        .enumerate()
+                        .map(|(i, s)| V::new(RawOrigin::Text(s), loc(format!("{lp}[{i}]"))))
+                        .collect(),
+                    loc(lp),
+                ));
+            }
+            if let Some(b) = c.allow_same_site {
+                o.csrf_allow_same_site = Some(V::new(b, loc(format!("{p}.allow_same_site"))));
+            }
+            self
+        }
     };
 }
 

@@ -119,6 +119,7 @@ impl From<Policy> for PolicyHandle {
 /// # Ok::<(), corsguard::ConfigErrors>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum PolicySource {
     /// One policy for the life of the adapter.
     Fixed(Policy),

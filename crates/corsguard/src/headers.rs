@@ -38,13 +38,33 @@ fn is_tchar(b: u8) -> bool {
     TCHAR[usize::from(b)]
 }
 
-/// `token = 1*tchar` (method and header-name grammar).
-pub(crate) fn is_token(s: &[u8]) -> bool {
+/// Whether `s` is an RFC 9110 `token` (`1*tchar`, §5.6.2): the grammar of a method and of a
+/// header name.
+///
+/// ```
+/// use corsguard::fetch::is_token;
+///
+/// assert!(is_token(b"X-Trace-Id"));
+/// assert!(is_token(b"PATCH"));
+/// assert!(!is_token(b""));
+/// assert!(!is_token(b"x trace"));
+/// assert!(!is_token("résumé".as_bytes()));
+/// ```
+pub fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
 
-/// `#forbidden-method`, compared case-insensitively.
-pub(crate) fn is_forbidden_method(m: &str) -> bool {
+/// Whether `m` is a [forbidden method](https://fetch.spec.whatwg.org/#forbidden-method):
+/// `CONNECT`, `TRACE` or `TRACK`, compared ASCII-case-insensitively. A page cannot send one.
+///
+/// ```
+/// use corsguard::fetch::is_forbidden_method;
+///
+/// assert!(is_forbidden_method("TRACE"));
+/// assert!(is_forbidden_method("connect"));
+/// assert!(!is_forbidden_method("PATCH"));
+/// ```
+pub fn is_forbidden_method(m: &str) -> bool {
     ["CONNECT", "TRACE", "TRACK"]
         .iter()
         .any(|f| f.eq_ignore_ascii_case(m))
@@ -62,8 +82,25 @@ pub(crate) fn normalized_method(m: &str) -> Option<&'static str> {
         .find(|n| n.eq_ignore_ascii_case(m))
 }
 
-/// `#forbidden-request-header` (lower-case input).
-pub(crate) fn is_forbidden_request_header(lower: &str) -> bool {
+/// Whether `name` is on the Fetch standard's list of
+/// [forbidden request-headers](https://fetch.spec.whatwg.org/#forbidden-request-header)
+/// (`Cookie`, `Host`, `Origin`, …, and every `Proxy-*` and `Sec-*` name), compared
+/// ASCII-case-insensitively: the browser sets these itself, and a script cannot.
+///
+/// Only the name is checked. The standard also forbids `X-HTTP-Method`,
+/// `X-HTTP-Method-Override` and `X-Method-Override` when their value names a
+/// [forbidden method](is_forbidden_method); that depends on the value and is left to the
+/// caller.
+///
+/// ```
+/// use corsguard::fetch::is_forbidden_request_header;
+///
+/// assert!(is_forbidden_request_header("cookie"));
+/// assert!(is_forbidden_request_header("Sec-Fetch-Mode"));
+/// assert!(is_forbidden_request_header("proxy-authorization"));
+/// assert!(!is_forbidden_request_header("authorization"));
+/// ```
+pub fn is_forbidden_request_header(name: &str) -> bool {
     const NAMES: &[&str] = &[
         "accept-charset",
         "accept-encoding",
@@ -87,7 +124,12 @@ pub(crate) fn is_forbidden_request_header(lower: &str) -> bool {
         "upgrade",
         "via",
     ];
-    NAMES.contains(&lower) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+    let has_prefix = |prefix: &str| {
+        name.as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name)) || has_prefix("proxy-") || has_prefix("sec-")
 }
 
 /// CORS response headers, which make no sense as request headers.
@@ -326,6 +368,10 @@ mod tests {
         assert!(is_forbidden_request_header("sec-fetch-mode"));
         assert!(is_forbidden_request_header("proxy-authorization"));
         assert!(!is_forbidden_request_header("authorization"));
+        assert!(is_forbidden_request_header("Content-Length"));
+        assert!(is_forbidden_request_header("SEC-CH-UA"));
+        assert!(!is_forbidden_request_header("sec"));
+        assert!(!is_forbidden_request_header("proxy"));
         assert_eq!(normalized_method("put"), Some("PUT"));
         assert_eq!(normalized_method("patch"), None);
     }

@@ -37,12 +37,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod browser;
 mod builder;
 mod clip;
 mod config;
+mod csrf;
 mod decision;
 mod diagnostic;
+pub mod fetch;
 mod handle;
 mod headers;
 mod origin;
@@ -59,6 +60,7 @@ pub use config::gateway::{
 };
 pub use config::raw::{Mode, OnReject};
 pub use config::{DEFAULT_MAX_CONFIG_BYTES, read_config_file};
+pub use csrf::{Csrf, CsrfMode, CsrfPass, CsrfRefusal, CsrfSummary, CsrfVerdict};
 pub use decision::{
     Action, Decision, OWNED_HEADERS, OriginTrust, Refusal, RequestHead, RequestKind,
     UntrustedOrigin, vary_merge,

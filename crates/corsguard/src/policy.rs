@@ -60,6 +60,8 @@ pub(crate) struct Rule {
     pub(crate) upstream: Option<String>,
     /// `None` = `cors: false`: requests on this rule are left alone.
     pub(crate) cors: Option<CorsRule>,
+    /// `None` = `csrf.mode: off`.
+    pub(crate) csrf: Option<crate::csrf::CsrfRule>,
 }
 
 /// How a rule matches a request path.
@@ -413,6 +415,8 @@ pub struct RuleSummary {
     pub mode: Mode,
     /// Upstream (gateway).
     pub upstream: Option<String>,
+    /// CSRF protection (`None` when `csrf.mode` is `off`).
+    pub csrf: Option<crate::csrf::CsrfSummary>,
 }
 
 impl RuleSummary {
@@ -466,6 +470,7 @@ impl RuleSummary {
             on_reject: c.map_or(OnReject::Omit, |c| c.on_reject),
             mode: c.map_or(Mode::Enforce, |c| c.mode),
             upstream: r.upstream.clone(),
+            csrf: r.csrf.as_ref().map(crate::csrf::CsrfRule::summary),
         }
     }
 }

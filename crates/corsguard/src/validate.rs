@@ -101,6 +101,8 @@ pub(crate) fn compile(
 ) -> Result<Policy, ConfigErrors> {
     let mut d = Diags::new(diags);
     let defaults_cors = compile_options(&raw.defaults, "defaults", &mut d);
+    let defaults_csrf =
+        crate::csrf::compile(&raw.defaults, defaults_cors.as_ref(), "defaults", &mut d);
     let defaults = Rule {
         name: "defaults".into(),
         index: None,
@@ -108,6 +110,7 @@ pub(crate) fn compile(
         hosts: Vec::new(),
         upstream: raw.gateway.as_ref().and_then(|g| g.upstream.clone()),
         cors: defaults_cors,
+        csrf: defaults_csrf,
     };
     let mut rules = Vec::with_capacity(raw.paths.len());
     for (i, r) in raw.paths.iter().enumerate() {
@@ -257,8 +260,8 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
         );
     }
     let enabled = r.cors.as_ref().is_none_or(|c| c.value);
+    let merged = raw.defaults.overlay(&r.options);
     let cors = if enabled {
-        let merged = raw.defaults.overlay(&r.options);
         compile_options(&merged, &name, d)
     } else {
         if let Some(c) = &r.cors
@@ -273,6 +276,7 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
         }
         None
     };
+    let csrf = crate::csrf::compile(&merged, cors.as_ref(), &name, d);
     Some(Rule {
         name,
         index: Some(i),
@@ -280,6 +284,7 @@ fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags) -> Option
         hosts,
         upstream: r.upstream.as_ref().map(|u| u.value.clone()),
         cors,
+        csrf,
     })
 }
 
@@ -829,7 +834,7 @@ fn compile_options(o: &RawOptions, rule: &str, d: &mut Diags) -> Option<CorsRule
     })
 }
 
-fn report_pattern_problems(problems: &[PatternProblem], loc: &Location, d: &mut Diags) {
+pub(crate) fn report_pattern_problems(problems: &[PatternProblem], loc: &Location, d: &mut Diags) {
     for p in problems {
         d.push(Diagnostic {
             severity: p.severity,

@@ -40,7 +40,7 @@ fn engine_passes_every_behaviour_row() {
                         let (status, headers) = decision.response_parts().unwrap();
                         observe(status.as_u16(), &headers)
                     }
-                    Action::Forward | Action::PassThrough => {
+                    _ => {
                         let (status, app_headers) = app_response(
                             req_headers
                                 .iter()

@@ -154,6 +154,37 @@ pub fn summary(c: &Checked, style: Style) -> String {
         }
         format!("{}: {}\n", style.paint(bold, &c.name), style.paint(red, &s))
     }
+    .to_owned()
+        + &c.result.as_ref().map(csrf_summary).unwrap_or_default()
+}
+
+/// One line saying where CSRF protection is on (nothing when it is off everywhere):
+/// `  csrf: enforce on defaults, paths[1]; report on paths[2]; off on paths[0]`.
+fn csrf_summary(p: &corsguard::Policy) -> String {
+    let rules = p.summaries();
+    let mut by_mode: Vec<(&str, Vec<String>)> =
+        vec![("enforce", vec![]), ("report", vec![]), ("off", vec![])];
+    for r in &rules {
+        let mode = r.csrf.as_ref().map_or("off", |c| c.mode.as_str());
+        let trusted = r
+            .csrf
+            .as_ref()
+            .filter(|c| !c.trusted_origins.is_empty())
+            .map(|c| format!(" (+{} trusted)", c.trusted_origins.len()))
+            .unwrap_or_default();
+        if let Some((_, names)) = by_mode.iter_mut().find(|(m, _)| *m == mode) {
+            names.push(format!("{}{trusted}", r.name));
+        }
+    }
+    if by_mode.iter().take(2).all(|(_, n)| n.is_empty()) {
+        return String::new();
+    }
+    let parts: Vec<String> = by_mode
+        .iter()
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(m, n)| format!("{m} on {}", n.join(", ")))
+        .collect();
+    format!("  csrf: {}\n", parts.join("; "))
 }
 
 /// Runs the command.

@@ -255,7 +255,7 @@ impl miette::Diagnostic for Report<'_> {
         } else {
             match self.diag.severity {
                 Severity::Error => "error",
-                Severity::Warning => "warning",
+                _ => "warning",
             }
         };
         Some(Box::new(format!("{sev}[{}]", self.diag.code)))
@@ -264,8 +264,8 @@ impl miette::Diagnostic for Report<'_> {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
-            Severity::Warning if self.denied => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
+            _ if self.denied => miette::Severity::Error,
+            _ => miette::Severity::Warning,
         })
     }
 

@@ -7,8 +7,8 @@
 //! forced origin, a passed-through preflight answered with an error …), the change is derived
 //! here from the browser's verdict and the rule's options.
 
-use corsguard::browser::{CorsError, CorsFailure};
 use corsguard::{Fix, Policy, RuleSummary, Trace};
+use corsguard_browser::{CorsError, CorsFailure};
 
 /// What the browser and the policy said at the failing step.
 pub struct Failed<'a> {

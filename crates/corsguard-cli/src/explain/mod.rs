@@ -4,21 +4,23 @@
 //! request and response, the verdict, Chromium's console message, and the smallest
 //! configuration change that would allow the request (with a warning when it is unsafe).
 //!
-//! The browser half is `corsguard::browser::simulate`; the server half is `Policy::explain`
+//! The browser half is `corsguard_browser::simulate`; the server half is `Policy::explain`
 //! in front of an application that answers `--app-status` with `--app-header`s.
 //!
-//! Exit status: 0 allowed, 1 blocked, 2 usage error or invalid policy.
+//! Exit status: 0 allowed, 1 blocked (by the browser, or refused by the server's CSRF check),
+//! 2 usage error or invalid policy.
 
 pub mod fix;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsguard::browser::{
-    ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
-    ResponseView, SimRequest, Step, Verdict, answer_with_policy, preflight_plan, simulate,
-};
 use corsguard::{Fix, Policy, Trace};
+use corsguard_browser::{
+    ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
+    RequestMode, ResponseView, SimRequest, Step, Verdict, answer_with_policy, preflight_plan,
+    simulate,
+};
 use serde::Serialize;
 
 use crate::check;
@@ -34,7 +36,11 @@ Examples:
   corsguard explain -c corsguard.yaml --origin https://app.example.com --url https://api.example.com/x \\
       --app-status 500 --format json
 
-Exit status: 0 the browser allows the request, 1 it blocks it, 2 usage error or invalid policy.")]
+  corsguard explain -c corsguard.yaml --origin https://evil.example --url https://api.example.com/transfer \\
+      --method POST --mode no-cors --credentials include      # a cross-site form POST: CSRF
+
+Exit status: 0 the browser allows the request, 1 it blocks it (or the server's CSRF check refuses
+it), 2 usage error or invalid policy.")]
 pub struct Args {
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
     #[arg(long, short = 'c', value_name = "FILE")]
@@ -58,6 +64,10 @@ pub struct Args {
     /// `fetch()`'s credentials mode.
     #[arg(long, value_enum, default_value_t = Credentials::SameOrigin)]
     pub credentials: Credentials,
+    /// `fetch()`'s request mode; `no-cors` is also what a `<form method=post>` sends (no
+    /// preflight, an opaque response).
+    #[arg(long, value_enum, default_value_t = Mode::Cors)]
+    pub mode: Mode,
     /// The status the application answers with when corsguard forwards a request.
     #[arg(long, default_value_t = 200, value_name = "STATUS")]
     pub app_status: u16,
@@ -67,6 +77,28 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+}
+
+/// `fetch()`'s request modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// `mode: 'cors'` (the default).
+    Cors,
+    /// `mode: 'no-cors'`: a simple request, no preflight, an opaque response (a form POST
+    /// behaves the same).
+    NoCors,
+    /// `mode: 'same-origin'`: cross-origin requests fail.
+    SameOrigin,
+}
+
+impl From<Mode> for RequestMode {
+    fn from(m: Mode) -> RequestMode {
+        match m {
+            Mode::Cors => RequestMode::Cors,
+            Mode::NoCors => RequestMode::NoCors,
+            Mode::SameOrigin => RequestMode::SameOrigin,
+        }
+    }
 }
 
 /// `fetch()`'s credentials modes.
@@ -110,7 +142,7 @@ pub struct Exchange {
     /// Whether the application was called.
     pub app_called: bool,
     /// The browser's check of the response: `None` when it passed.
-    pub failure: Option<corsguard::browser::CorsFailure>,
+    pub failure: Option<corsguard_browser::CorsFailure>,
     /// What a passed preflight established.
     pub preflight_outcome: Option<PreflightOutcome>,
     /// What a passed response check established.
@@ -148,6 +180,39 @@ pub struct Report {
     pub dropped_headers: Vec<String>,
     /// Where the spec and Chromium 156 differ for this request.
     pub notes: Vec<String>,
+    /// The server's CSRF check refused the request (in `enforce` mode the application never
+    /// ran, whatever the browser then does with the answer).
+    pub csrf: Option<CsrfReport>,
+}
+
+/// A CSRF refusal in an explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct CsrfReport {
+    /// The refusal's code (`csrf-cross-site`, …).
+    pub code: &'static str,
+    /// Why.
+    pub reason: String,
+    /// What would let it through.
+    pub fix: &'static str,
+    /// `true`: answered 403 without calling the application; `false`: `report` mode.
+    pub enforced: bool,
+}
+
+/// The CSRF refusal recorded in a trace (its failed `csrf` step), if any.
+fn csrf_report(trace: &Trace) -> Option<CsrfReport> {
+    let step = trace
+        .steps
+        .iter()
+        .find(|s| s.check == "csrf" && s.passed == Some(false))?;
+    let refusal = corsguard::CsrfRefusal::ALL
+        .into_iter()
+        .find(|r| step.detail.starts_with(r.code()))?;
+    Some(CsrfReport {
+        code: refusal.code(),
+        reason: refusal.to_string(),
+        fix: refusal.fix(),
+        enforced: step.detail.contains("enforce:"),
+    })
 }
 
 /// Builds the explanation (no output).
@@ -181,7 +246,8 @@ pub fn explain(
                 outcome,
                 failure,
             } => (request, response, failure, None, outcome.clone()),
-            Step::PreflightCacheHit { .. } => continue,
+            // A cache hit sends nothing, and neither does any step a later model adds.
+            _ => continue,
         };
         let Some((trace, app_called)) = answered.next() else {
             break;
@@ -215,7 +281,9 @@ pub fn explain(
             notes.push(n);
         }
     }
+    let csrf = exchanges.iter().find_map(|e| csrf_report(&e.policy));
     Report {
+        csrf,
         request: req.clone(),
         cross_origin: plan.cross_origin,
         preflight_needed: plan.needed,
@@ -241,7 +309,7 @@ pub fn explain(
                         "a forbidden request header: fetch() silently drops it"
                     }
                     DropReason::NoCorsMode => "not allowed in no-cors mode",
-                    DropReason::Invalid => "not a valid header",
+                    _ => "not a valid header",
                 };
                 format!("{}: {why}", d.name)
             })
@@ -264,7 +332,8 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut req = BrowserRequest::new(args.origin.clone(), args.url.clone())
         .method(args.method.clone())
-        .credentials(args.credentials.into());
+        .credentials(args.credentials.into())
+        .mode(args.mode.into());
     for h in &args.headers {
         match parse_header(h) {
             Ok((n, v)) => req = req.header(n, v),
@@ -312,7 +381,8 @@ pub fn run(args: Args) -> ExitCode {
         },
         OutputFormat::Human => print!("{}", render(&report, Style::detect_stdout())),
     }
-    if report.verdict == "allowed" {
+    let refused_by_csrf = report.csrf.as_ref().is_some_and(|c| c.enforced);
+    if report.verdict == "allowed" && !refused_by_csrf {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -429,7 +499,11 @@ pub fn render(r: &Report, style: Style) -> String {
         let mut shown = 0;
         for (hn, hv) in &e.response.headers {
             let lower = hn.to_ascii_lowercase();
-            if lower.starts_with("access-control-") || lower == "vary" || lower == "location" {
+            if lower.starts_with("access-control-")
+                || lower == "vary"
+                || lower == "location"
+                || lower == "x-corsguard-csrf"
+            {
                 let _ = writeln!(o, "       {lower}: {hv}");
                 shown += 1;
             }
@@ -494,7 +568,38 @@ pub fn render(r: &Report, style: Style) -> String {
         }
     }
     o.push('\n');
-    if r.verdict == "allowed" {
+    if let Some(c) = &r.csrf {
+        let what = if c.enforced {
+            "refused with 403: the application never ran"
+        } else {
+            "would be refused (report mode: logged, the application ran)"
+        };
+        let _ = writeln!(
+            o,
+            "{} {what} ({}: {})",
+            style.paint(red, "CSRF:"),
+            c.code,
+            c.reason
+        );
+        let _ = writeln!(o, "  fix: {}", c.fix);
+        let _ = writeln!(
+            o,
+            "  (browsers set Sec-Fetch-Site and Origin themselves: no page script can change them)"
+        );
+    }
+    if r.verdict == "allowed" && r.csrf.as_ref().is_some_and(|c| c.enforced) {
+        let _ = writeln!(
+            o,
+            "{} {} by the server (CSRF): the browser raises no error (the 403 is {}), but nothing happened",
+            style.paint(bold, "Verdict:"),
+            style.paint(red, "REFUSED"),
+            if r.request.mode == RequestMode::NoCors {
+                "opaque to the page"
+            } else {
+                "readable by the page"
+            }
+        );
+    } else if r.verdict == "allowed" {
         let _ = writeln!(
             o,
             "{} {}",

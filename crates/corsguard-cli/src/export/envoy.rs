@@ -64,6 +64,12 @@ pub fn export(model: &PolicyModel, opts: &EnvoyOptions) -> Result<Export, String
             "the `gateway:` section (listen, TLS, timeouts, limits, trusted proxies, WebSocket origin check) is not exported",
         );
     }
+    for r in model.rules.iter().filter(|r| r.csrf.is_some()) {
+        w.push(
+            Some(&r.name),
+            "csrf is NOT exported: Envoy's CSRF filter (envoy.filters.http.csrf) judges Origin against the host and its additional_origins only, without Sec-Fetch-Site, so it would refuse what corsguard allows and allow what it refuses; unsafe cross-origin requests reach the application unchecked. Keep CSRF in the application (corsguard-tower/-actix) or in `corsguard serve`",
+        );
+    }
     w.push(
         None,
         "corsguard refuses origins longer than 326 bytes and requests with several `Origin` lines; Envoy matches the value it gets",

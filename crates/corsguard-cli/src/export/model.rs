@@ -426,6 +426,19 @@ pub struct RuleModel {
     pub upstream: Option<String>,
     /// `None` for `cors: false`.
     pub cors: Option<CorsModel>,
+    /// `None` for `csrf.mode: off`.
+    pub csrf: Option<CsrfModel>,
+}
+
+/// A rule's CSRF protection, for exports.
+#[derive(Debug, Clone)]
+pub struct CsrfModel {
+    /// `true` for `enforce`, `false` for `report`.
+    pub enforce: bool,
+    /// `csrf.trusted_origins`.
+    pub trusted: Vec<OriginEntry>,
+    /// `csrf.allow_same_site`.
+    pub allow_same_site: bool,
 }
 
 /// Every rule of a policy in evaluation order, the defaults last.
@@ -459,6 +472,15 @@ impl PolicyModel {
                 hosts: s.hosts.iter().map(|h| HostPattern::parse(h)).collect(),
                 upstream: s.upstream.clone(),
                 cors: s.cors.then(|| CorsModel::of(s)),
+                csrf: s.csrf.as_ref().map(|c| CsrfModel {
+                    enforce: c.mode == corsguard::CsrfMode::Enforce,
+                    trusted: c
+                        .trusted_origins
+                        .iter()
+                        .map(|o| OriginEntry::parse(o))
+                        .collect(),
+                    allow_same_site: c.allow_same_site,
+                }),
             });
         }
         Ok(PolicyModel {

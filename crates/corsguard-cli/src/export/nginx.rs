@@ -14,7 +14,9 @@ use std::fmt::Write as _;
 
 use corsguard::{Mode, OnReject};
 
-use super::model::{CorsModel, HostPattern, OriginEntry, PathMatch, PolicyModel, RuleModel};
+use super::model::{
+    CorsModel, CsrfModel, HostPattern, OriginEntry, PathMatch, PolicyModel, RuleModel,
+};
 use super::{Export, Warnings, proxy_target};
 
 /// Options of the nginx export.
@@ -386,6 +388,19 @@ impl Gen<'_> {
                 );
             }
         }
+        for r in &self.model.rules {
+            match &r.csrf {
+                Some(c) if !c.enforce => self.warnings.push(
+                    Some(&r.name),
+                    "csrf mode: report has no nginx equivalent (nothing is logged or counted): unsafe cross-origin requests pass unchanged",
+                ),
+                Some(_) => self.warnings.push(
+                    None,
+                    "CSRF: nginx before 1.23 sees only the first `Sec-Fetch-Site` and `Origin` line (corsguard refuses several); nginx answers 400 to a lower-case method such as `post` before any location runs",
+                ),
+                None => {}
+            }
+        }
         if self.model.has_gateway {
             self.warnings.push(
                 None,
@@ -460,6 +475,18 @@ impl Gen<'_> {
         for (r, c) in &enforced {
             self.rule_maps(r, c);
         }
+        let csrf: Vec<(RuleModel, CsrfModel)> = self
+            .model
+            .rules
+            .iter()
+            .filter_map(|r| r.csrf.clone().filter(|c| c.enforce).map(|c| (r.clone(), c)))
+            .collect();
+        if !csrf.is_empty() {
+            self.csrf_shared_maps(!enforced.is_empty());
+            for (r, c) in &csrf {
+                self.csrf_maps(r, c);
+            }
+        }
         self.servers()?;
         Ok(std::mem::take(&mut self.out))
     }
@@ -529,6 +556,102 @@ impl Gen<'_> {
             ));
             prev = var;
         }
+        self.line("");
+    }
+
+    /// The request facts of the CSRF check (Go 1.25's algorithm), as anchored regexes:
+    /// methods and `Sec-Fetch-Site` values are compared case-sensitively, as corsguard does.
+    fn csrf_shared_maps(&mut self, has_origin_defined: bool) {
+        self.line("# ---- CSRF protection: request facts");
+        self.line(&format!(
+            "map $request_method $corsguard_unsafe_method {{\n    {} 0;\n    default 1;\n}}",
+            re_key("^(GET|HEAD|OPTIONS)$")
+        ));
+        self.line("# Sec-Fetch-Site as one of five tokens (empty = absent or empty).");
+        self.line(&format!(
+            "map $http_sec_fetch_site $corsguard_sfs {{\n    \"\" \"\";\n    {} same-origin;\n    {} none;\n    {} same-site;\n    {} cross-site;\n    default other;\n}}",
+            re_key("^same-origin$"),
+            re_key("^none$"),
+            re_key("^same-site$"),
+            re_key("^cross-site$")
+        ));
+        if !has_origin_defined {
+            self.line("map $http_origin $corsguard_has_origin {\n    \"\" 0;\n    default 1;\n}");
+        }
+        self.line("# Without Sec-Fetch-Site: does Origin name the request's own host (and port)?");
+        self.line(&format!(
+            "map \"$http_origin|$http_host\" $corsguard_origin_is_host {{\n    {} 1;\n    default 0;\n}}",
+            re_key("^https?://([^|]+)\\|\\1$")
+        ));
+        let mut m =
+            String::from("map $corsguard_csrf_code $corsguard_csrf_body {\n    default \"\";\n");
+        for r in corsguard::CsrfRefusal::ALL {
+            let _ = writeln!(m, "    {} {};", r.code(), quote(r.body()));
+        }
+        m.push('}');
+        self.line(&m);
+        self.line("");
+    }
+
+    /// One rule's CSRF verdict: empty (pass) or the refusal code. The key joins five facts:
+    /// unsafe method, Sec-Fetch-Site token, trusted origin, Origin is the host, Origin sent.
+    fn csrf_maps(&mut self, r: &RuleModel, c: &CsrfModel) {
+        let id = &r.id;
+        self.line(&format!("# ---- CSRF: {} ({})", r.name, r.path.describe()));
+        let mut m = format!("map $http_origin $corsguard_{id}_csrf_trusted {{\n    default 0;\n");
+        let _ = writeln!(
+            m,
+            "    {} 0;  # longer than {} bytes",
+            re_key(&format!("^.{{{}}}", corsguard::MAX_ORIGIN_LEN + 1)),
+            corsguard::MAX_ORIGIN_LEN
+        );
+        // Listed in allow_origins (never through `*`; `null` is never listed), or in
+        // trusted_origins.
+        let listed = r
+            .cors
+            .iter()
+            .filter(|cors| !cors.any_origin)
+            .flat_map(|cors| &cors.origins);
+        for o in listed.chain(&c.trusted) {
+            let _ = writeln!(m, "    {} 1;  # {}", re_key(&o.to_regex()), o.text());
+        }
+        m.push('}');
+        self.line(&m);
+        let same_site = if c.allow_same_site {
+            "\"\""
+        } else {
+            "csrf-same-site"
+        };
+        let keys = [
+            (re_key("^0\\|"), "\"\"  # GET, HEAD, OPTIONS"),
+            (re_key("^1\\|(same-origin|none)\\|"), "\"\""),
+            (re_key("^1\\|[a-z-]*\\|1\\|"), "\"\"  # a trusted origin"),
+            (re_key("^1\\|same-site\\|"), same_site),
+            (re_key("^1\\|cross-site\\|"), "csrf-cross-site"),
+            (re_key("^1\\|other\\|"), "csrf-unknown-sec-fetch-site"),
+            (
+                re_key("^1\\|\\|0\\|1\\|"),
+                "\"\"  # no Sec-Fetch-Site, Origin is the host",
+            ),
+            (
+                re_key("^1\\|\\|0\\|[01]\\|0$"),
+                "\"\"  # no Sec-Fetch-Site, no Origin",
+            ),
+        ];
+        let mut m = format!(
+            "map \"$corsguard_unsafe_method|$corsguard_sfs|$corsguard_{id}_csrf_trusted|$corsguard_origin_is_host|$corsguard_has_origin\" $corsguard_{id}_csrf {{\n"
+        );
+        for (k, v) in keys {
+            let (value, comment) = v.split_once("  #").map_or((v, ""), |(a, b)| (a, b));
+            let comment = if comment.is_empty() {
+                String::new()
+            } else {
+                format!("  #{comment}")
+            };
+            let _ = writeln!(m, "    {k} {value};{comment}");
+        }
+        m.push_str("    default csrf-untrusted-origin;\n}");
+        self.line(&m);
         self.line("");
     }
 
@@ -829,11 +952,13 @@ impl Gen<'_> {
             match &r.cors {
                 None => {
                     self.line("        # cors: false: the application's own headers pass through untouched.");
+                    self.csrf_guard(r);
                 }
                 Some(c) if c.mode == Mode::Shadow => {
                     self.line(
                         "        # mode: shadow: nothing is changed (see the warnings above).",
                     );
+                    self.csrf_guard(r);
                 }
                 Some(c) => self.cors_location(r, c),
             }
@@ -845,6 +970,22 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// An enforced CSRF refusal: 403 with the reason in the body (and, through the
+    /// location's `add_header … always`, the CORS headers CORS gives the request).
+    fn csrf_guard(&mut self, r: &RuleModel) {
+        if !r.csrf.as_ref().is_some_and(|c| c.enforce) {
+            return;
+        }
+        self.line("        # CSRF (enforce): a refused unsafe request is answered 403, the reason in the body.");
+        self.line(&format!(
+            "        set $corsguard_csrf_code $corsguard_{}_csrf;",
+            r.id
+        ));
+        self.line("        default_type \"text/plain; charset=utf-8\";");
+        self.line("        add_header X-Corsguard-Csrf $corsguard_csrf_code always;");
+        self.line("        if ($corsguard_csrf_code) { return 403 $corsguard_csrf_body; }");
+    }
+
     fn cors_location(&mut self, r: &RuleModel, c: &CorsModel) {
         let id = &r.id;
         let answers: Vec<(Outcome, Answer)> =
@@ -852,6 +993,7 @@ impl Gen<'_> {
         self.line(&format!(
             "        set $corsguard_vary_need $corsguard_{id}_vary;"
         ));
+        self.csrf_guard(r);
         let statuses: BTreeSet<u16> = answers.iter().filter_map(|(_, a)| a.status).collect();
         for s in statuses {
             self.line(&format!(

@@ -3,7 +3,7 @@
 //! accepted, credentials with reflected origins, max-age above the browser caps, preflights
 //! redirected or answered by an authentication layer, duplicate or malformed headers).
 
-use corsguard::browser::{CHROMIUM_MAX_AGE_CAP, ResponseView};
+use corsguard_browser::{CHROMIUM_MAX_AGE_CAP, ResponseView};
 use serde::Serialize;
 
 /// How bad a finding is.

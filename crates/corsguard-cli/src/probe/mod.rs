@@ -18,7 +18,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use corsguard::browser::{
+use corsguard_browser::{
     BrowserRequest, FetchErrorKind, ResponseView, SimRequest, SimRequestKind, Step, preflight_plan,
     simulate,
 };
@@ -94,7 +94,7 @@ pub struct Exchange {
     /// Milliseconds until the response head.
     pub elapsed_ms: u128,
     /// The browser's failure on this response, if any.
-    pub failure: Option<corsguard::browser::CorsFailure>,
+    pub failure: Option<corsguard_browser::CorsFailure>,
 }
 
 /// The whole probe (`--format json`).
@@ -295,14 +295,14 @@ pub fn probe(args: &Args) -> Result<Report, String> {
     });
 
     // Pair what was sent with the browser's verdict on each response.
-    let failures: Vec<Option<corsguard::browser::CorsFailure>> = verdict
+    let failures: Vec<Option<corsguard_browser::CorsFailure>> = verdict
         .steps
         .iter()
         .filter_map(|st| match st {
             Step::Preflight { failure, .. } | Step::Request { failure, .. } => {
                 Some(failure.clone())
             }
-            Step::PreflightCacheHit { .. } => None,
+            _ => None,
         })
         .collect();
     let exchanges: Vec<Exchange> = sent

@@ -876,3 +876,66 @@ async fn with_admin(
     tweak(c.settings_mut());
     corsguard_gateway::Gateway::bind(c).await.unwrap()
 }
+
+/// CSRF in the gateway: the 403 names the reason and the fix in its body and never reaches
+/// the upstream, and a bypass rule cannot be borrowed with dot segments
+/// (`/webhooks/../transfer` is decided as `/transfer`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_refusals_never_reach_the_upstream_and_bypass_rules_cannot_be_borrowed() {
+    let up = upstream().await;
+    let policy = format!(
+        "defaults:\n  allow_origins: ['{APP}']\n  csrf: {{mode: enforce}}\npaths:\n  - path: /webhooks/\n    csrf: {{mode: off}}\n"
+    );
+    let gw = gateway(&policy, &up.url(), |_| {}).await;
+    let a = gw.local_addr();
+    let cross_site = [("origin", EVIL), ("sec-fetch-site", "cross-site")];
+
+    let r = send(a, "POST", "/transfer", &cross_site).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.one("x-corsguard-csrf"), Some("csrf-cross-site"));
+    assert_eq!(r.one("content-type"), Some("text/plain; charset=utf-8"));
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(
+        body.contains("csrf-cross-site") && body.contains("Fix: "),
+        "{body}"
+    );
+    assert_eq!(up.hits(), 0, "a refused request reached the upstream");
+
+    for path in ["/webhooks/../transfer", "/webhooks/%2e%2e/transfer"] {
+        let r = send(a, "POST", path, &cross_site).await;
+        assert_eq!((path, r.status), (path, 403));
+    }
+    assert_eq!(up.hits(), 0);
+
+    let r = send(a, "POST", "/webhooks/stripe", &cross_site).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(up.hits(), 1);
+    // Kept for the admin page, with the trace's csrf step.
+    let kept = gw.refused_requests();
+    let last = kept
+        .iter()
+        .rev()
+        .find(|r| r.csrf.is_some())
+        .expect("the refusal is kept");
+    // evil.example is refused by CORS too; the CSRF refusal is what answered 403.
+    assert_eq!(
+        (last.code(), last.refusal),
+        (
+            "csrf-cross-site",
+            Some(corsguard::Refusal::OriginNotAllowed)
+        )
+    );
+    assert!(
+        last.trace
+            .steps
+            .iter()
+            .any(|s| s.check == "csrf" && s.passed == Some(false))
+    );
+    // Counted by rule, a label the policy chooses, never the request.
+    assert_eq!(gw.metrics().csrf_refusals("defaults", "enforce"), 3);
+    assert!(
+        gw.metrics()
+            .render()
+            .contains("corsguard_csrf_refusals_total{rule=\"defaults\",mode=\"enforce\"} 3")
+    );
+}

@@ -34,6 +34,9 @@ pub(crate) const OPTION_VARS: &[&str] = &[
     "CORSGUARD_MODE",
     "CORSGUARD_ALLOW_INSECURE_ORIGINS_WITH_CREDENTIALS",
     "CORSGUARD_ALLOW_PUBLIC_SUFFIX_WILDCARDS_WITH_CREDENTIALS",
+    "CORSGUARD_CSRF_MODE",
+    "CORSGUARD_CSRF_TRUSTED_ORIGINS",
+    "CORSGUARD_CSRF_ALLOW_SAME_SITE",
 ];
 
 struct EnvCtx<'d> {
@@ -224,6 +227,37 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                     None,
                 ),
             },
+            "CORSGUARD_CSRF_MODE" => {
+                let path = "defaults.csrf.mode";
+                match crate::csrf::CsrfMode::parse(value.trim()) {
+                    Some(m) => d.csrf_mode = Some(V::new(m, EnvCtx::loc(name, path))),
+                    None => cx.diag(
+                        Severity::Error,
+                        "invalid-value",
+                        name,
+                        path,
+                        format!(
+                            "{name}=`{}` is not `off`, `enforce` or `report`",
+                            value.trim()
+                        ),
+                        None,
+                    ),
+                }
+            }
+            "CORSGUARD_CSRF_TRUSTED_ORIGINS" => {
+                if let Some(list) = cx.list(name, "defaults.csrf.trusted_origins", value) {
+                    d.csrf_trusted_origins = Some(V::new(
+                        list.value
+                            .into_iter()
+                            .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
+                            .collect(),
+                        list.loc,
+                    ));
+                }
+            }
+            "CORSGUARD_CSRF_ALLOW_SAME_SITE" => {
+                d.csrf_allow_same_site = cx.bool(name, "defaults.csrf.allow_same_site", value)
+            }
             "CORSGUARD_MODE" => match value.trim() {
                 "enforce" => d.mode = Some(V::new(Mode::Enforce, EnvCtx::loc(name, &path))),
                 "shadow" => d.mode = Some(V::new(Mode::Shadow, EnvCtx::loc(name, &path))),

@@ -99,6 +99,7 @@ impl Default for Http2Settings {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EncodedSlashes {
     /// Answer 400: the path means one thing to the rules and maybe another to an upstream
     /// that decodes it (the default, like Envoy's `REJECT_REQUEST`).

@@ -21,6 +21,7 @@ use crate::policy::{Policy, load_error};
 /// assert_eq!(Format::from_path("x.json".as_ref()), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// YAML 1.2.
     Yaml,

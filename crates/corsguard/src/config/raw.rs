@@ -32,6 +32,7 @@ pub(crate) enum RawOrigin {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum OnReject {
     /// Refused requests get no CORS headers; actual requests still reach the app.
     #[default]
@@ -49,6 +50,7 @@ pub enum OnReject {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Mode {
     /// Decisions change responses.
     #[default]
@@ -76,6 +78,12 @@ pub(crate) struct RawOptions {
     pub mode: Option<V<Mode>>,
     pub allow_insecure_origins_with_credentials: Option<V<bool>>,
     pub allow_public_suffix_wildcards_with_credentials: Option<V<bool>>,
+    /// `csrf.mode`.
+    pub csrf_mode: Option<V<crate::csrf::CsrfMode>>,
+    /// `csrf.trusted_origins` (same syntax as `allow_origins`).
+    pub csrf_trusted_origins: Option<V<Vec<V<RawOrigin>>>>,
+    /// `csrf.allow_same_site`.
+    pub csrf_allow_same_site: Option<V<bool>>,
 }
 
 macro_rules! overlay_fields {
@@ -92,7 +100,8 @@ impl RawOptions {
             expose_headers, allow_credentials, max_age, allow_private_network, allow_null_origin,
             skip_same_origin, forced_allow_origin, preflight_status, preflight_passthrough,
             on_reject, mode, allow_insecure_origins_with_credentials,
-            allow_public_suffix_wildcards_with_credentials);
+            allow_public_suffix_wildcards_with_credentials, csrf_mode, csrf_trusted_origins,
+            csrf_allow_same_site);
         out
     }
 }

@@ -26,6 +26,7 @@ pub(crate) const OPTION_KEYS: &[&str] = &[
     "mode",
     "allow_insecure_origins_with_credentials",
     "allow_public_suffix_wildcards_with_credentials",
+    "csrf",
 ];
 
 const RULE_ONLY_KEYS: &[&str] = &["path", "glob", "regex", "hosts", "cors", "upstream"];
@@ -349,6 +350,7 @@ impl<'t> Walker<'t> {
                         }
                     })
                 }
+                "csrf" => self.csrf(value, &p, opts),
                 "preflight" => {
                     let entries = self.entries(value, &p, &[&["status", "passthrough"]]);
                     for (k, v) in entries.iter().map(|e| (&e.0, &e.1)) {
@@ -360,6 +362,40 @@ impl<'t> Walker<'t> {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// `csrf: {mode, trusted_origins, allow_same_site}`, read into the flat fields so that
+    /// a rule overrides `defaults` field by field.
+    fn csrf(&mut self, node: &Node, path: &str, opts: &mut RawOptions) {
+        let entries = self.entries(
+            node,
+            path,
+            &[&["mode", "trusted_origins", "allow_same_site"]],
+        );
+        for (k, v) in entries.iter().map(|e| (&e.0, &e.1)) {
+            let kp = join(path, &k.name);
+            match k.name.as_str() {
+                "mode" => {
+                    opts.csrf_mode = self.string(v, &kp).and_then(|s| {
+                        match crate::csrf::CsrfMode::parse(&s.value) {
+                            Some(m) => Some(V::new(m, s.loc)),
+                            None => {
+                                self.error(
+                                    "invalid-value",
+                                    &kp,
+                                    &v.span,
+                                    format!("unknown csrf mode `{}`", s.value),
+                                    Some("use `off`, `enforce` or `report`".into()),
+                                );
+                                None
+                            }
+                        }
+                    })
+                }
+                "trusted_origins" => opts.csrf_trusted_origins = self.origins(v, &kp),
+                _ => opts.csrf_allow_same_site = self.bool(v, &kp),
             }
         }
     }

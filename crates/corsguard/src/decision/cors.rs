@@ -67,6 +67,7 @@ fn start<T: Tracer>(c: &CorsRule, req: &RequestHead<'_>, t: &mut T) -> Decision 
             owns: true,
             ..HeaderPlan::default()
         },
+        csrf: crate::csrf::CsrfVerdict::NotChecked,
     };
     t.step("classify", None, || match d.kind {
         RequestKind::NonCors => "no Origin header: not a CORS request".into(),

@@ -1,6 +1,7 @@
 //! Refusal log lines: one info line per refused request, written from the request's bytes.
 
 use super::{Decision, Refusal, RequestHead};
+use crate::csrf::{CsrfRefusal, CsrfVerdict};
 
 impl Decision {
     /// Writes the info line [`Policy::decide`] writes for a refused request (target
@@ -19,6 +20,9 @@ impl Decision {
     pub fn log_refusal(&self, req: &RequestHead<'_>) {
         if let Some(r) = self.refusal {
             log_refusal(req, self, &RefusalReason { req, refusal: r });
+        }
+        if let Some(r) = self.csrf.refusal() {
+            log_csrf_refusal(req, self, r);
         }
     }
 }
@@ -86,6 +90,20 @@ impl std::fmt::Display for AcrhLines<'_, '_> {
         }
         Ok(())
     }
+}
+
+fn log_csrf_refusal(req: &RequestHead<'_>, d: &Decision, r: CsrfRefusal) {
+    let enforced = matches!(d.csrf, CsrfVerdict::Refused { enforced: true, .. });
+    tracing::info!(
+        target: "corsguard",
+        origin = %crate::Clipped::new(req.origin.unwrap_or_default()),
+        sec_fetch_site = %crate::Clipped::new(req.sec_fetch_site.unwrap_or_default()),
+        method = %crate::Clipped::new(req.method.as_bytes()),
+        path = %crate::Clipped::new(req.path.as_bytes()),
+        refusal = r.code(),
+        enforced,
+        "cross-origin request refused (CSRF): {r}"
+    );
 }
 
 pub(super) fn log_refusal(req: &RequestHead<'_>, d: &Decision, reason: &dyn std::fmt::Display) {

@@ -13,7 +13,8 @@
 
 use self::log::log_refusal;
 use crate::config::raw::Mode;
-use crate::policy::{Policy, Rule};
+use crate::csrf::CsrfVerdict;
+use crate::policy::{CorsRule, Policy, Rule};
 use crate::trace::{NoTrace, Tracer};
 
 mod allow_headers;
@@ -54,7 +55,7 @@ impl Policy {
             return self.decide_logged(req);
         }
         let d = self.decide_with(req, &mut NoTrace);
-        if d.refusal.is_some() {
+        if d.is_refused() {
             self.log_refused(req, &d);
         }
         d
@@ -93,7 +94,7 @@ impl Policy {
         let debug = tracing::enabled!(target: "corsguard", tracing::Level::DEBUG);
         if !debug {
             let d = self.decide_with(req, &mut NoTrace);
-            if d.refusal.is_none() {
+            if !d.is_refused() {
                 return (d, None);
             }
         }
@@ -102,7 +103,7 @@ impl Policy {
             tracing::debug!(target: "corsguard", kind = %d.kind, rule = %trace.rule, verdict = %trace.verdict, "{trace}");
         }
         log_refusal(req, &d, &trace.reason);
-        let keep = debug || d.refusal.is_some();
+        let keep = debug || d.is_refused();
         (d, keep.then_some(trace))
     }
 
@@ -132,6 +133,48 @@ impl Policy {
 }
 
 fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
+    let mut d = decide_rule_cors(rule, req, t);
+    if let Some(csrf) = &rule.csrf {
+        apply_csrf(csrf, rule.cors.as_ref(), req, &mut d, t);
+    }
+    d
+}
+
+/// The CSRF step, after CORS: an enforced refusal answers 403 instead of calling the
+/// application, with the CORS headers CORS gave this request (so an allowed page can read
+/// why). Under `cors: false` or shadow mode CORS writes nothing, and neither does the 403.
+fn apply_csrf<T: Tracer>(
+    c: &crate::csrf::CsrfRule,
+    cors: Option<&CorsRule>,
+    req: &RequestHead<'_>,
+    d: &mut Decision,
+    t: &mut T,
+) {
+    let v = crate::csrf::check(c, cors, &req.csrf_input());
+    t.step("csrf", Some(v.refusal().is_none()), || match v {
+        CsrfVerdict::Passed(p) => format!("passed: {p}"),
+        CsrfVerdict::Refused { refusal, enforced } => format!(
+            "{}: {refusal} ({}); fix: {}",
+            refusal.code(),
+            if enforced {
+                "enforce: answered 403, the application is not called"
+            } else {
+                "report: logged, the application is called"
+            },
+            refusal.fix()
+        ),
+        _ => "not checked".into(),
+    });
+    d.csrf = v;
+    if let CsrfVerdict::Refused { enforced: true, .. } = v {
+        if d.action == Action::PassThrough {
+            d.plan = HeaderPlan::default();
+        }
+        d.action = Action::Respond(http::StatusCode::FORBIDDEN);
+    }
+}
+
+fn decide_rule_cors<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Decision {
     let Some(c) = &rule.cors else {
         t.step("rule", Some(true), || {
             "`cors: false`: left to the application".into()
@@ -144,6 +187,7 @@ fn decide_rule<T: Tracer>(rule: &Rule, req: &RequestHead<'_>, t: &mut T) -> Deci
             shadow: false,
             cors_enabled: false,
             plan: HeaderPlan::default(),
+            csrf: CsrfVerdict::NotChecked,
         };
     };
     let mut d = cors::decide_cors(c, req, t);

@@ -5,6 +5,7 @@ use http::StatusCode;
 use http::header::HeaderValue;
 
 use super::vary::VaryFlags;
+use crate::csrf::CsrfVerdict;
 
 /// What kind of request this is, per Fetch.
 ///
@@ -13,6 +14,7 @@ use super::vary::VaryFlags;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RequestKind {
     /// No `Origin` header.
     NonCors,
@@ -42,6 +44,7 @@ impl std::fmt::Display for RequestKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Refusal {
     /// `Origin` is not in the allow-list.
     OriginNotAllowed,
@@ -103,6 +106,7 @@ impl std::fmt::Display for Refusal {
 /// assert_eq!(corsguard::Action::Respond(http::StatusCode::NO_CONTENT), corsguard::Action::Respond(http::StatusCode::NO_CONTENT));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Answer here with this status and an empty body (after [`Decision::apply`]); do not
     /// call the application.
@@ -126,6 +130,7 @@ pub struct Decision {
     pub(crate) shadow: bool,
     pub(crate) cors_enabled: bool,
     pub(crate) plan: HeaderPlan,
+    pub(crate) csrf: CsrfVerdict,
 }
 
 /// The headers a decision writes.
@@ -144,6 +149,55 @@ pub(crate) struct HeaderPlan {
 }
 
 impl Decision {
+    /// The CSRF outcome (`NotChecked` unless the rule's `csrf.mode` is `enforce` or
+    /// `report`). An enforced refusal makes [`Decision::action`] `Respond(403)`, with
+    /// [`Decision::body`] naming the reason.
+    ///
+    /// ```
+    /// use corsguard::{CsrfRefusal, CsrfVerdict, Policy, RequestHead};
+    /// let p = Policy::from_yaml_str("defaults: {allow_origins: ['https://app.example'], csrf: {mode: enforce}}")?;
+    /// let mut h = RequestHead::new("POST", "/transfer");
+    /// h.push_header_bytes("origin", b"https://evil.example");
+    /// h.push_header_bytes("sec-fetch-site", b"cross-site");
+    /// let d = p.decide(&h);
+    /// assert_eq!(d.csrf(), CsrfVerdict::Refused { refusal: CsrfRefusal::CrossSite, enforced: true });
+    /// assert_eq!(d.action(), corsguard::Action::Respond(http::StatusCode::FORBIDDEN));
+    /// assert!(d.body().starts_with("403 Forbidden"));
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn csrf(&self) -> CsrfVerdict {
+        self.csrf
+    }
+
+    /// The body of an [`Action::Respond`] answer: empty, except for an enforced CSRF
+    /// refusal (a short text naming the reason and the fix; `text/plain`).
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// assert!(p.decide(&corsguard::RequestHead::new("GET", "/")).body().is_empty());
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn body(&self) -> &'static str {
+        match self.csrf {
+            CsrfVerdict::Refused {
+                refusal,
+                enforced: true,
+            } => refusal.body(),
+            _ => "",
+        }
+    }
+
+    /// `true` when CORS or the CSRF check refused the request (in any mode).
+    ///
+    /// ```
+    /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
+    /// assert!(!p.decide(&corsguard::RequestHead::new("GET", "/")).is_refused());
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn is_refused(&self) -> bool {
+        self.refusal.is_some() || self.csrf.refusal().is_some()
+    }
+
     /// The request's kind.
     pub fn kind(&self) -> RequestKind {
         self.kind

@@ -44,6 +44,8 @@ pub struct RequestHead<'a> {
     acrh: [&'a [u8]; MAX_ACRH_LINES],
     pub(super) acrh_lines: usize,
     pub(super) acrpn: Option<&'a [u8]>,
+    pub(super) sec_fetch_site: Option<&'a [u8]>,
+    pub(super) sec_fetch_site_lines: u8,
 }
 
 impl<'a> RequestHead<'a> {
@@ -68,6 +70,8 @@ impl<'a> RequestHead<'a> {
             acrh: [&[]; MAX_ACRH_LINES],
             acrh_lines: 0,
             acrpn: None,
+            sec_fetch_site: None,
+            sec_fetch_site_lines: 0,
         }
     }
 
@@ -130,6 +134,8 @@ impl<'a> RequestHead<'a> {
             self.add_acrh(value);
         } else if name.eq_ignore_ascii_case("access-control-request-private-network") {
             self.acrpn = Some(value);
+        } else if name.eq_ignore_ascii_case("sec-fetch-site") {
+            self.add_sec_fetch_site(value);
         }
     }
 
@@ -182,6 +188,9 @@ impl<'a> RequestHead<'a> {
         // compare as tags, and a request has few fields. Only a preflight (OPTIONS) uses
         // the Access-Control-Request-* fields.
         let preflight = *method == http::Method::OPTIONS;
+        // Only an unsafe method is checked for CSRF, so only then is Sec-Fetch-Site read.
+        let unsafe_method =
+            !matches!(*method, http::Method::GET | http::Method::HEAD) && !preflight;
         for (name, value) in headers {
             if *name == header::HOST {
                 if authority.is_none() && head.host.is_none() {
@@ -189,6 +198,8 @@ impl<'a> RequestHead<'a> {
                 }
             } else if *name == header::ORIGIN {
                 head.set_origin(value);
+            } else if unsafe_method && name.as_str() == "sec-fetch-site" {
+                head.add_sec_fetch_site(value.as_bytes());
             } else if !preflight {
                 continue;
             } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
@@ -234,6 +245,36 @@ impl<'a> RequestHead<'a> {
         self.acrm_lines = self.acrm_lines.saturating_add(1);
         if self.acrm_value.is_some_and(|v| v.as_bytes() != value) {
             self.acrm_value = None;
+        }
+    }
+
+    fn add_sec_fetch_site(&mut self, value: &'a [u8]) {
+        if self.sec_fetch_site_lines == 0 {
+            self.sec_fetch_site = Some(value);
+        }
+        self.sec_fetch_site_lines = self.sec_fetch_site_lines.saturating_add(1);
+    }
+
+    /// The first `Sec-Fetch-Site` value (read by [`RequestHead::from_components`] only
+    /// for methods other than `GET`, `HEAD` and `OPTIONS`: the CSRF check needs it only there).
+    ///
+    /// ```
+    /// let mut h = corsguard::RequestHead::new("POST", "/");
+    /// h.push_header_bytes("Sec-Fetch-Site", b"cross-site");
+    /// assert_eq!(h.sec_fetch_site(), Some(&b"cross-site"[..]));
+    /// ```
+    pub fn sec_fetch_site(&self) -> Option<&'a [u8]> {
+        self.sec_fetch_site
+    }
+
+    pub(crate) fn csrf_input(&self) -> crate::csrf::CsrfInput<'a> {
+        crate::csrf::CsrfInput {
+            method: self.method,
+            sec_fetch_site: self.sec_fetch_site,
+            sec_fetch_site_lines: self.sec_fetch_site_lines,
+            origin: self.origin,
+            origin_lines: self.origin_lines,
+            host: self.host,
         }
     }
 

@@ -6,6 +6,10 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use super::vary::{VARY_TOKENS, merge_vary};
 use super::{Action, Decision};
 
+/// Names the reason of an enforced CSRF refusal on the 403 (every adapter sends it, also
+/// those that cannot write the text body).
+const X_CORSGUARD_CSRF: HeaderName = HeaderName::from_static("x-corsguard-csrf");
+
 /// The CORS response headers corsguard owns: on an enforced rule, any value the application
 /// set for them is replaced by the policy's (never duplicated).
 pub const OWNED_HEADERS: [HeaderName; 7] = [
@@ -142,11 +146,22 @@ impl Decision {
             return None;
         };
         let mut h = HeaderMap::with_capacity(8);
-        // An empty body: say so, except on 204, which must not carry Content-Length
+        // Say how long the body is, except on 204, which must not carry Content-Length
         // (RFC 9110 §8.6).
-        if status != StatusCode::NO_CONTENT {
+        let body = self.body();
+        if let Some(r) = self.csrf.refusal() {
+            h.insert(X_CORSGUARD_CSRF, HeaderValue::from_static(r.code()));
+        }
+        if !body.is_empty() {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        } else if status != StatusCode::NO_CONTENT {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
+
         self.write(&mut h);
         Some((status, h))
     }

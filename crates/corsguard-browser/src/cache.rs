@@ -44,6 +44,7 @@ pub struct CacheEntry {
 /// The result of a cache lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CacheLookup {
     /// A fresh entry covers the request: no preflight is sent.
     Hit,
@@ -61,7 +62,7 @@ pub enum CacheLookup {
 /// A model of Chromium's preflight cache.
 ///
 /// ```
-/// use corsguard::browser::{
+/// use corsguard_browser::{
 ///     check_preflight, BrowserRequest, CacheLookup, PreflightCache, ResponseView,
 /// };
 ///
@@ -182,7 +183,7 @@ impl PreflightCache {
 /// the lookup removes a stale or insufficient entry.
 ///
 /// ```
-/// use corsguard::browser::{needs_preflight_with_cache, BrowserRequest, PreflightCache};
+/// use corsguard_browser::{needs_preflight_with_cache, BrowserRequest, PreflightCache};
 ///
 /// let mut cache = PreflightCache::new();
 /// let simple = BrowserRequest::new("http://a.test", "http://b.test/");

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// header-list "get" algorithm and Chromium's `GetNormalizedHeader` do.
 ///
 /// ```
-/// use corsguard::browser::ResponseView;
+/// use corsguard_browser::ResponseView;
 ///
 /// let resp = ResponseView::new(200)
 ///     .with_header("Access-Control-Allow-Origin", " * ")
@@ -122,7 +122,7 @@ impl ResponseView {
     /// Builds a view from an `http::Response` (the body is ignored).
     ///
     /// ```
-    /// use corsguard::browser::ResponseView;
+    /// use corsguard_browser::ResponseView;
     ///
     /// let resp = http::Response::builder()
     ///     .status(204)

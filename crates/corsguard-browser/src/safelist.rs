@@ -58,7 +58,7 @@ pub const CHROMIUM_ONLY_SAFELISTED_HEADERS: [&str; 9] = [
 
 /// Whether `s` is a non-empty RFC 9110 `token`.
 pub fn is_token(s: &str) -> bool {
-    crate::headers::is_token(s.as_bytes())
+    corsguard::fetch::is_token(s.as_bytes())
 }
 
 /// `#cors-safelisted-method`: `GET`, `HEAD` or `POST` (case-sensitive; apply method
@@ -69,7 +69,7 @@ pub fn is_cors_safelisted_method(method: &str) -> bool {
 
 /// `#forbidden-method`: `CONNECT`, `TRACE`, `TRACK`, byte-case-insensitively.
 pub fn is_forbidden_method(method: &str) -> bool {
-    crate::headers::is_forbidden_method(method)
+    corsguard::fetch::is_forbidden_method(method)
 }
 
 /// `#cors-unsafe-request-header-byte`.
@@ -80,7 +80,7 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 /// `#forbidden-request-header`: scripts cannot set it; `fetch()` silently drops it.
 pub fn is_forbidden_request_header(name: &str, value: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    if crate::headers::is_forbidden_request_header(&lower) {
+    if corsguard::fetch::is_forbidden_request_header(&lower) {
         return true;
     }
     if matches!(
@@ -111,7 +111,7 @@ pub fn is_safelisted_response_header_name(name: &str) -> bool {
 /// (including its client-hint additions). The value must already be normalized.
 ///
 /// ```
-/// use corsguard::browser::is_cors_safelisted_request_header;
+/// use corsguard_browser::is_cors_safelisted_request_header;
 ///
 /// assert!(is_cors_safelisted_request_header("Content-Type", "text/plain;charset=utf-8"));
 /// assert!(!is_cors_safelisted_request_header("Content-Type", "application/json"));
@@ -387,7 +387,7 @@ pub(crate) fn parse_chromium_int64(s: &str) -> Option<i64> {
 /// "parse a MIME type"; `None` on failure. Parameters never cause failure.
 ///
 /// ```
-/// use corsguard::browser::mime_essence;
+/// use corsguard_browser::mime_essence;
 ///
 /// assert_eq!(mime_essence("Text/Plain;charset=utf-8").as_deref(), Some("text/plain"));
 /// assert_eq!(mime_essence("text/plain;garbage").as_deref(), Some("text/plain"));

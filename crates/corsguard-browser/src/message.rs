@@ -15,6 +15,7 @@ const VALID_VALUE_HINT: &str = " Have the server send the header with a valid va
 /// changes between Chromium versions; [`CorsError::as_str`] gives the exact CDP spelling and
 /// [`CorsError::from_cdp`] parses it back (`None` for values the model never predicts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CorsError {
     /// `DisallowedByMode`: a cross-origin request with `mode: 'same-origin'`.
     DisallowedByMode,
@@ -167,7 +168,7 @@ impl Serialize for CorsError {
 /// Why the browser blocked the request: the CDP `corsErrorStatus` plus where it happened.
 ///
 /// ```
-/// use corsguard::browser::{CorsError, CorsFailure};
+/// use corsguard_browser::{CorsError, CorsFailure};
 ///
 /// let failure = CorsFailure::new(CorsError::PreflightInvalidStatus, None, true);
 /// assert_eq!(

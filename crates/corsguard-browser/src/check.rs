@@ -28,7 +28,7 @@ pub const DEFAULT_MAX_AGE: u64 = 5;
 /// The effective `Access-Control-Max-Age` of a preflight response.
 ///
 /// ```
-/// use corsguard::browser::parse_max_age;
+/// use corsguard_browser::parse_max_age;
 ///
 /// assert_eq!(parse_max_age(None).chromium, 5);
 /// assert_eq!(parse_max_age(Some("600")).chromium, 600);
@@ -111,7 +111,7 @@ pub fn parse_max_age(value: Option<&str>) -> MaxAge {
 /// empty elements; every other item must be a token, else `None` (parse failure).
 ///
 /// ```
-/// use corsguard::browser::parse_header_list;
+/// use corsguard_browser::parse_header_list;
 ///
 /// assert_eq!(parse_header_list(" X-Foo ,  x-bar ,,").unwrap(), vec!["X-Foo", "x-bar"]);
 /// assert_eq!(parse_header_list("Bad method"), None);
@@ -153,6 +153,7 @@ pub struct PreflightOutcome {
 /// How script sees a response (`#concept-response-type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ResponseType {
     /// Same-origin: every header except `Set-Cookie`/`Set-Cookie2` is readable.
     Basic,
@@ -205,7 +206,7 @@ fn fail(
 /// exactly `true`.
 ///
 /// ```
-/// use corsguard::browser::{cors_check, BrowserRequest, CorsError, ResponseView};
+/// use corsguard_browser::{cors_check, BrowserRequest, CorsError, ResponseView};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/");
 /// let ok = ResponseView::new(200).with_header("Access-Control-Allow-Origin", "\t*");
@@ -274,7 +275,7 @@ pub fn cors_check(req: &BrowserRequest, resp: &ResponseView) -> Result<(), CorsF
 /// The outcome records a [`SpecNote`].
 ///
 /// ```
-/// use corsguard::browser::{check_preflight, BrowserRequest, CorsError, ResponseView};
+/// use corsguard_browser::{check_preflight, BrowserRequest, CorsError, ResponseView};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/u")
 ///     .method("PUT")
@@ -452,7 +453,7 @@ impl Allowed<'_> {
 /// neither is CORS-checked. A 3xx redirect of a CORS request needs ACAO like any response.
 ///
 /// ```
-/// use corsguard::browser::{check_response, BrowserRequest, ResponseView};
+/// use corsguard_browser::{check_response, BrowserRequest, ResponseView};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/");
 /// let resp = ResponseView::new(200)

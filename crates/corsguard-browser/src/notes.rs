@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// A known difference between the Fetch standard and Chromium 156.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum Deviation {
     /// `Access-Control-Allow-Headers: *` on an uncredentialed preflight covers `Authorization`
     /// in Chromium (with a DevTools `DeprecationIssue`); the spec never lets `*` cover it
@@ -50,7 +51,7 @@ impl fmt::Display for Deviation {
 /// One place where the spec and Chromium 156 give different answers for this request.
 ///
 /// ```
-/// use corsguard::browser::{Deviation, SpecNote};
+/// use corsguard_browser::{Deviation, SpecNote};
 ///
 /// let note = SpecNote::new(
 ///     Deviation::MaxAge,

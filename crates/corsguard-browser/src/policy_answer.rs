@@ -5,7 +5,7 @@
 use http::{HeaderMap, StatusCode};
 
 use super::{ResponseView, SimRequest};
-use crate::{Action, Policy, RequestHead, Trace};
+use corsguard::{Action, Policy, RequestHead, Trace};
 
 /// What the policy (and the application behind it) answered.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct PolicyAnswer {
 /// `app_status` with `app_headers`, and the decision is applied to that answer.
 ///
 /// ```
-/// use corsguard::browser::{BrowserRequest, answer_with_policy, simulate};
+/// use corsguard_browser::{BrowserRequest, answer_with_policy, simulate};
 /// let policy = corsguard::Policy::builder().allow_origin("https://app.example").allow_methods(["PUT"]).build()?;
 /// let req = BrowserRequest::new("https://app.example", "https://api.example/items").method("PUT");
 /// let verdict = simulate(&req, |sent| {
@@ -64,7 +64,8 @@ pub fn answer_with_policy(
             decision.apply(&mut h);
             (ResponseView::from_parts(app_status, &h), true)
         }
-        Action::PassThrough => (ResponseView::from_parts(app_status, app_headers), true),
+        // PassThrough, and any action a later engine adds: the application answers alone.
+        _ => (ResponseView::from_parts(app_status, app_headers), true),
     };
     PolicyAnswer {
         response,

@@ -1,4 +1,4 @@
-//! The browser model (`corsguard::browser`) against the WPT-derived conformance table of
+//! The browser model (`corsguard_browser`) against the WPT-derived conformance table of
 //! cors-protocol.md §12, the console messages of §14, the safelist rules of §3, the max-age and
 //! cache behaviour of §7 and the Chromium 156 deviations of §15.
 
@@ -8,7 +8,7 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-use corsguard::browser::{
+use corsguard_browser::{
     BrowserRequest, CacheLookup, CorsError, CorsFailure, CredentialsMode, Deviation, DropReason,
     FetchErrorKind, Initiator, PreflightCache, PreflightReason, RequestMode, ResponseType,
     ResponseView, SimRequest, Step, check_preflight, check_response, cors_check,
@@ -678,6 +678,9 @@ fn preflight_request_is_exactly_what_chromium_sends() {
                 "x-foo".to_owned()
             ),
             ("Origin".to_owned(), O.to_owned()),
+            // Loopback is trustworthy, so Fetch Metadata is sent; two ports of one host are
+            // the same site.
+            ("Sec-Fetch-Site".to_owned(), "same-site".to_owned()),
             ("Sec-Fetch-Mode".to_owned(), "cors".to_owned()),
             ("Sec-Fetch-Dest".to_owned(), "empty".to_owned()),
         ]

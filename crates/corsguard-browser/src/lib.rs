@@ -1,7 +1,9 @@
-//! The client half of the WHATWG Fetch standard: what a browser (Chromium 156) does with a
-//! cross-origin request, as a library.
+//! # corsguard-browser
 //!
-//! Given a request a page would make ([`BrowserRequest`]), this module decides whether a
+//! The client half of the WHATWG Fetch standard: what a browser (Chromium 156) does with a
+//! cross-origin request, as a library. The [`corsguard`] engine is the server half.
+//!
+//! Given a request a page would make ([`BrowserRequest`]), this crate decides whether a
 //! preflight is needed and what it looks like ([`preflight_plan`]), runs the CORS checks on the
 //! responses ([`check_preflight`], [`check_response`], [`cors_check`]), predicts Chromium's
 //! preflight cache ([`PreflightCache`]) and runs a whole fetch against a responder
@@ -9,12 +11,14 @@
 //! ([`CorsFailure`]). Where Chromium 156 and the spec disagree, the model predicts Chromium and
 //! attaches a [`SpecNote`] (cors-protocol.md §15).
 //!
-//! It is used by `corsguard explain` (the responder is the policy engine), `corsguard probe`
-//! (the responder is a live server) and the Chromium conformance suite (whose verdicts it
-//! must predict).
+//! It is used by `corsguard explain` and the gateway's explain endpoint (the responder is the
+//! policy engine, through [`answer_with_policy`]), `corsguard probe` (the responder is a live
+//! server) and the Chromium conformance suite (whose verdicts it must predict). The header
+//! and method grammar it shares with the engine comes from [`corsguard::fetch`], so the two
+//! halves cannot disagree on it.
 //!
 //! ```
-//! use corsguard::browser::{simulate, BrowserRequest, CredentialsMode, ResponseView};
+//! use corsguard_browser::{simulate, BrowserRequest, CredentialsMode, ResponseView};
 //!
 //! // A credentialed PUT with a custom header, against a server that answers correctly.
 //! let req = BrowserRequest::new("https://app.example", "https://api.example/items/1")
@@ -37,11 +41,38 @@
 //! assert_eq!(verdict.preflights_sent(), 1);
 //! ```
 //!
+//! The same fetch against a [`corsguard::Policy`] that only allows `GET`: the preflight fails,
+//! with the message Chromium prints.
+//!
+//! ```
+//! use corsguard_browser::{answer_with_policy, simulate, BrowserRequest, CorsError};
+//!
+//! let policy = corsguard::Policy::builder()
+//!     .allow_origin("https://app.example")
+//!     .allow_methods(["GET"])
+//!     .build()?;
+//! let req = BrowserRequest::new("https://app.example", "https://api.example/items/1").method("PUT");
+//! let verdict = simulate(&req, |sent| {
+//!     answer_with_policy(&policy, sent, http::StatusCode::OK, &http::HeaderMap::new()).response
+//! });
+//! assert!(!verdict.allowed);
+//! assert_eq!(verdict.cors_error(), Some(CorsError::MethodDisallowedByPreflightResponse));
+//! assert!(verdict.console_message().unwrap().ends_with(
+//!     "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
+//! ));
+//! # Ok::<(), corsguard::ConfigErrors>(())
+//! ```
+//!
 //! Not modelled: the network partition key of the cache, `Sec-Fetch-Site` / `Referer` /
 //! `User-Agent` on the wire, Private/Local Network Access, service workers, `data:` and other
 //! non-HTTP(S) fetches (a cross-origin CORS fetch of one is reported as
 //! `CorsDisabledScheme`), `redirect: 'manual' | 'error'`, and HTTP-cache revalidation
 //! (304/407 exemptions).
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod cache;
 mod check;

@@ -21,6 +21,7 @@ pub const MAX_REDIRECTS: usize = 20;
 /// One exchange of a simulated fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Step {
     /// An `OPTIONS` preflight went to the server.
     Preflight {
@@ -133,7 +134,7 @@ impl Verdict {
 /// `corsguard explain`, the live server for `corsguard probe`.
 ///
 /// ```
-/// use corsguard::browser::{simulate, BrowserRequest, CorsError, ResponseView};
+/// use corsguard_browser::{simulate, BrowserRequest, CorsError, ResponseView};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/api")
 ///     .method("DELETE");
@@ -165,11 +166,11 @@ pub fn simulate(req: &BrowserRequest, respond: impl FnMut(&SimRequest) -> Respon
 /// predicted.
 ///
 /// ```
-/// use corsguard::browser::{simulate_with_cache, BrowserRequest, PreflightCache, ResponseView};
+/// use corsguard_browser::{simulate_with_cache, BrowserRequest, PreflightCache, ResponseView};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/u")
 ///     .method("PUT");
-/// let mut respond = |_: &corsguard::browser::SimRequest| {
+/// let mut respond = |_: &corsguard_browser::SimRequest| {
 ///     ResponseView::new(200)
 ///         .with_header("Access-Control-Allow-Origin", "*")
 ///         .with_header("Access-Control-Allow-Methods", "PUT")

@@ -13,6 +13,7 @@ use super::safelist;
 /// [`CredentialsMode::SameOrigin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CredentialsMode {
     /// `credentials: 'omit'`: never send cookies or HTTP authentication.
     Omit,
@@ -38,6 +39,7 @@ impl CredentialsMode {
 /// A request's mode (`#concept-request-mode`); `fetch()`'s default is [`RequestMode::Cors`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RequestMode {
     /// `mode: 'cors'`: cross-origin requests use the CORS protocol.
     #[default]
@@ -69,6 +71,7 @@ impl RequestMode {
 /// preflighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Initiator {
     /// Page script (`fetch()`).
     #[default]
@@ -84,7 +87,7 @@ pub enum Initiator {
 /// [`BrowserRequest::validate`] to learn whether `fetch()` would throw before sending anything.
 ///
 /// ```
-/// use corsguard::browser::{BrowserRequest, CredentialsMode};
+/// use corsguard_browser::{BrowserRequest, CredentialsMode};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/api")
 ///     .method("patch")
@@ -217,6 +220,44 @@ impl BrowserRequest {
         !same_origin_str(&self.page_origin, &self.url)
     }
 
+    /// The `Sec-Fetch-Site` value Chromium sends (Fetch Metadata): `same-origin`,
+    /// `same-site` (same scheme and registrable domain) or `cross-site` (an opaque or
+    /// redirect-tainted origin included); `None` for a target that is not potentially
+    /// trustworthy (plain `http:` other than loopback), where browsers send no `Sec-Fetch-*`.
+    ///
+    /// ```
+    /// use corsguard_browser::BrowserRequest;
+    /// let site = |page: &str, url: &str| BrowserRequest::new(page, url).sec_fetch_site();
+    /// assert_eq!(site("https://a.example.com", "https://a.example.com/x"), Some("same-origin"));
+    /// assert_eq!(site("https://blog.example.com", "https://api.example.com/x"), Some("same-site"));
+    /// assert_eq!(site("https://evil.example", "https://api.example.com/x"), Some("cross-site"));
+    /// assert_eq!(site("https://evil.example", "http://api.example.com/x"), None);
+    /// ```
+    pub fn sec_fetch_site(&self) -> Option<&'static str> {
+        let url = Url::parse(&self.url).ok()?;
+        if !is_potentially_trustworthy(&url) {
+            return None;
+        }
+        if self.tainted_origin {
+            return Some("cross-site");
+        }
+        let Some(page) = tuple_origin(&self.page_origin) else {
+            return Some("cross-site");
+        };
+        if page == url.origin() {
+            return Some("same-origin");
+        }
+        let page_url = Url::parse(&self.page_origin).ok();
+        let same_site = page_url.as_ref().is_some_and(|p| {
+            p.scheme() == url.scheme()
+                && match (p.host_str(), url.host_str()) {
+                    (Some(a), Some(b)) => site_of(a) == site_of(b),
+                    _ => false,
+                }
+        });
+        Some(if same_site { "same-site" } else { "cross-site" })
+    }
+
     /// The CORS flag: CORS mode and (cross-origin or tainted). When set, preflights may be
     /// needed and every response is CORS-checked.
     pub fn cors_flag(&self) -> bool {
@@ -245,7 +286,7 @@ impl BrowserRequest {
     /// header name or value, a non-safelisted method in `no-cors` mode.
     ///
     /// ```
-    /// use corsguard::browser::{BrowserRequest, FetchErrorKind};
+    /// use corsguard_browser::{BrowserRequest, FetchErrorKind};
     ///
     /// let err = BrowserRequest::new("http://a.test", "http://b.test/").method("TRACE")
     ///     .validate().unwrap_err();
@@ -314,6 +355,7 @@ impl BrowserRequest {
 /// What kind of `TypeError` `fetch()` throws (or which network error ends the fetch) before
 /// any CORS check applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum FetchErrorKind {
     /// The page origin is neither `null` nor a parsable URL/origin.
     InvalidPageOrigin,
@@ -365,6 +407,7 @@ impl std::error::Error for FetchError {}
 
 /// Why a script-set header is not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum DropReason {
     /// A forbidden request-header (`#forbidden-request-header`): `fetch()` silently ignores it.
     Forbidden,
@@ -459,6 +502,23 @@ pub(crate) fn normalize_header_value(value: &str) -> &str {
 }
 
 /// The tuple origin of `s` (an origin or a URL); `None` for `null`, opaque or unparsable.
+/// A URL browsers treat as a secure context target: `https:`/`wss:`, or a loopback host.
+fn is_potentially_trustworthy(u: &Url) -> bool {
+    matches!(u.scheme(), "https" | "wss")
+        || match u.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            None => false,
+        }
+}
+
+/// A host's site: its registrable domain (public suffix + one label), else the host itself
+/// (IP addresses, `localhost`, bare public suffixes).
+fn site_of(host: &str) -> &str {
+    psl::domain_str(host).unwrap_or(host)
+}
+
 pub(crate) fn tuple_origin(s: &str) -> Option<url::Origin> {
     if s == "null" {
         return None;

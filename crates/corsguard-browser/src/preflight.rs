@@ -14,6 +14,7 @@ use super::safelist::{self, analyze_headers};
 /// Why a request is not "simple", i.e. why it needs a preflight when sent cross-origin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum PreflightReason {
     /// The (normalized) method is not `GET`, `HEAD` or `POST`.
     Method {
@@ -156,6 +157,7 @@ fn describe_byte(b: u8) -> String {
 /// Whether a simulated request is a preflight or the request itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SimRequestKind {
     /// The `OPTIONS` CORS-preflight request.
     Preflight,
@@ -235,7 +237,7 @@ pub struct PreflightPlan {
 /// safelist is applied and noted as a deviation (§15 row 3).
 ///
 /// ```
-/// use corsguard::browser::{preflight_plan, BrowserRequest};
+/// use corsguard_browser::{preflight_plan, BrowserRequest};
 ///
 /// let req = BrowserRequest::new("http://127.0.0.1:18081", "http://127.0.0.1:18082/u")
 ///     .method("PUT")
@@ -315,6 +317,7 @@ pub(crate) fn build_preflight_request(
         headers.push(("Access-Control-Request-Headers".to_owned(), acrh.to_owned()));
     }
     headers.push(("Origin".to_owned(), req.serialized_origin()));
+    push_sec_fetch_site(req, &mut headers);
     headers.push(("Sec-Fetch-Mode".to_owned(), "cors".to_owned()));
     headers.push(("Sec-Fetch-Dest".to_owned(), "empty".to_owned()));
     SimRequest {
@@ -337,6 +340,7 @@ pub(crate) fn build_actual_request(req: &BrowserRequest, prepared: &PreparedHead
     if let Some(origin) = origin_header(req, &method) {
         headers.push(("Origin".to_owned(), origin));
     }
+    push_sec_fetch_site(req, &mut headers);
     headers.push(("Sec-Fetch-Mode".to_owned(), req.mode.as_str().to_owned()));
     let dest = if req.mode == RequestMode::Navigate {
         "document"
@@ -350,6 +354,13 @@ pub(crate) fn build_actual_request(req: &BrowserRequest, prepared: &PreparedHead
         url: req.url.clone(),
         headers,
         credentials: req.credentials_included(),
+    }
+}
+
+/// `Sec-Fetch-Site`, where browsers send it (what the CSRF check reads).
+fn push_sec_fetch_site(req: &BrowserRequest, headers: &mut Vec<(String, String)>) {
+    if let Some(site) = req.sec_fetch_site() {
+        headers.push(("Sec-Fetch-Site".to_owned(), site.to_owned()));
     }
 }
 
