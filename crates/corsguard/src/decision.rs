@@ -193,8 +193,7 @@ impl<'a> RequestHead<'a> {
         // the Access-Control-Request-* fields.
         let preflight = *method == http::Method::OPTIONS;
         // Only an unsafe method is checked for CSRF, so only then is Sec-Fetch-Site read.
-        let unsafe_method =
-            !matches!(*method, http::Method::GET | http::Method::HEAD) && !preflight;
+        let unsafe_method = !crate::csrf::csrf_safe_method(method.as_str());
         for (name, value) in headers {
             if *name == header::HOST {
                 if authority.is_none() && head.host.is_none() {
