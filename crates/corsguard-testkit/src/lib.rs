@@ -32,6 +32,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "engine")]
+pub mod engine;
 #[cfg(feature = "reload")]
 pub mod reload;
 
