@@ -47,7 +47,7 @@ pub(crate) fn request_head<'r>(req: &'r ServiceRequest, scheme: &'r str) -> Requ
     }
     // The CSRF check reads Sec-Fetch-Site (every line: several are refused), only for the
     // methods it checks.
-    if !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") {
+    if !corsguard::csrf_safe_method(req.method().as_str()) {
         for v in headers.get_all(SEC_FETCH_SITE) {
             head.push_header_bytes(SEC_FETCH_SITE, v.as_bytes());
         }

@@ -347,6 +347,16 @@ impl CsrfVerdict {
     }
 }
 
+/// `GET`, `HEAD` and `OPTIONS` (case-sensitive): the methods the CSRF check never refuses,
+/// so adapters need not read `Sec-Fetch-Site` for them.
+///
+/// ```
+/// assert!(corsguard::csrf_safe_method("GET") && !corsguard::csrf_safe_method("get"));
+/// ```
+pub fn csrf_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
 /// A rule's compiled `csrf:` options (present when the mode is `enforce` or `report`).
 #[derive(Debug)]
 pub(crate) struct CsrfRule {
@@ -411,7 +421,7 @@ pub(crate) fn check(c: &CsrfRule, cors: Option<&CorsRule>, req: &CsrfInput<'_>) 
         enforced: c.enforce,
     };
     // 1. Safe methods (case-sensitive: `get` and `TRACE` are checked).
-    if matches!(req.method, "GET" | "HEAD" | "OPTIONS") {
+    if csrf_safe_method(req.method) {
         return CsrfVerdict::Passed(CsrfPass::SafeMethod);
     }
     if req.sec_fetch_site_lines > 1 {

@@ -60,7 +60,7 @@ pub use config::gateway::{
 };
 pub use config::raw::{Mode, OnReject};
 pub use config::{DEFAULT_MAX_CONFIG_BYTES, read_config_file};
-pub use csrf::{Csrf, CsrfMode, CsrfPass, CsrfRefusal, CsrfSummary, CsrfVerdict};
+pub use csrf::{Csrf, CsrfMode, CsrfPass, CsrfRefusal, CsrfSummary, CsrfVerdict, csrf_safe_method};
 pub use decision::{
     Action, Decision, OWNED_HEADERS, OriginTrust, Refusal, RequestHead, RequestKind,
     UntrustedOrigin, vary_merge,
