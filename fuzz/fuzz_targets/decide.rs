@@ -7,14 +7,18 @@
 //! - never `Access-Control-Allow-Credentials` with `ACAO: *`;
 //! - `Access-Control-Allow-Headers` grants `authorization` only when the rule lists it;
 //! - `Vary: Origin` whenever the answer depends on the origin;
+//! - CSRF: `GET`/`HEAD`/`OPTIONS` are never refused; one `Sec-Fetch-Site: same-origin` or
+//!   `none` line (with at most one `Origin`) always passes; an enforced refusal answers 403
+//!   without calling the app and with its text body; a reported one changes nothing the
+//!   client sees;
 //! - bounded cost (libFuzzer `-timeout`).
 #![no_main]
 
 use arbitrary::Arbitrary;
-use corsguard::{Action, RequestHead};
+use corsguard::{Action, CsrfVerdict, RequestHead, csrf_safe_method};
 use corsguard_fuzz::{
     HeadSpec, PNA_VALUES, PolicySpec, REQUEST_HEADER_LISTS, REQUEST_HOSTS, REQUEST_METHODS,
-    REQUEST_ORIGINS, text,
+    REQUEST_ORIGINS, SEC_FETCH_SITES, text,
 };
 use http::{HeaderMap, HeaderValue, header};
 use libfuzzer_sys::fuzz_target;
@@ -102,6 +106,15 @@ fuzz_target!(|input: Input| {
     for p in &acrpn {
         head.push_header_bytes("access-control-request-private-network", p);
     }
+    let sec_fetch_site: Vec<&[u8]> = h
+        .sec_fetch_site
+        .iter()
+        .take(3)
+        .map(|b| b.bytes(SEC_FETCH_SITES))
+        .collect();
+    for v in &sec_fetch_site {
+        head.push_header_bytes("sec-fetch-site", v);
+    }
     let the_origin: Option<Vec<u8>> = head.origin().map(<[u8]>::to_vec);
 
     let d = policy.decide(&head);
@@ -169,9 +182,10 @@ fuzz_target!(|input: Input| {
             }
         }
     }
-    // Vary: Origin when the answer depends on the origin.
+    // Vary: Origin when the answer depends on the origin. (In shadow mode CORS writes
+    // nothing, also on a CSRF 403, which answers an unsafe method no cache stores.)
     let constant = rule.allow_origins == ["*"] && !rule.allow_credentials;
-    if d.action() != Action::PassThrough && rule.cors && !constant {
+    if d.action() != Action::PassThrough && rule.cors && !constant && !d.is_shadow() {
         assert!(
             d.vary_tokens().any(|t| t == "Origin"),
             "no Vary: Origin on an origin-dependent answer: {}",
@@ -184,6 +198,43 @@ fuzz_target!(|input: Input| {
             "reflected ACAO without Vary: {}",
             ctx()
         );
+    }
+    // CSRF.
+    match d.csrf() {
+        CsrfVerdict::Refused { refusal, enforced } => {
+            assert!(
+                !csrf_safe_method(&method),
+                "CSRF refusal of a safe method: {}",
+                ctx()
+            );
+            let one_site = matches!(sec_fetch_site.as_slice(), [b"same-origin" | b"none"]);
+            assert!(
+                !(one_site && origin_lines <= 1),
+                "CSRF refusal despite Sec-Fetch-Site {:?}: {}",
+                sec_fetch_site,
+                ctx()
+            );
+            if enforced {
+                assert_eq!(
+                    d.action(),
+                    Action::Respond(http::StatusCode::FORBIDDEN),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(d.body(), refusal.body(), "{}", ctx());
+            } else {
+                assert!(
+                    d.body().is_empty(),
+                    "a reported refusal has a body: {}",
+                    ctx()
+                );
+            }
+        }
+        _ => assert!(
+            d.body().is_empty(),
+            "a body without a CSRF refusal: {}",
+            ctx()
+        ),
     }
     // Applying over the application's own headers never duplicates an owned header.
     let mut app = HeaderMap::new();

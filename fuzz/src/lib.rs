@@ -5,7 +5,9 @@
 //! Every collection taken from the fuzzer input is capped, so one input does bounded work.
 
 use arbitrary::Arbitrary;
-use corsguard::{ConfigErrors, Diagnostic, Format, Mode, OnReject, PathRule, Policy, SourceKind};
+use corsguard::{
+    ConfigErrors, Csrf, CsrfMode, Diagnostic, Format, Mode, OnReject, PathRule, Policy, SourceKind,
+};
 
 mod seeds;
 pub use seeds::SEED_POLICIES;
@@ -111,6 +113,34 @@ pub struct OptionsSpec {
     shadow: Option<bool>,
     insecure_credentials: Option<bool>,
     public_suffix_credentials: Option<bool>,
+    csrf: Option<CsrfSpec>,
+}
+
+/// `csrf:` options: mode (off / enforce / report), `trusted_origins` from [`ORIGINS`],
+/// `allow_same_site`.
+#[derive(Debug, Arbitrary)]
+pub struct CsrfSpec {
+    mode: Option<u8>,
+    trusted: Option<Vec<u8>>,
+    same_site: Option<bool>,
+}
+
+impl CsrfSpec {
+    fn csrf(&self) -> Csrf {
+        let mut c = match self.mode.map(|m| m % 3) {
+            Some(0) => Csrf::off(),
+            Some(1) => Csrf::enforce(),
+            Some(_) => Csrf::report(),
+            None => Csrf::mode(CsrfMode::Enforce),
+        };
+        for o in take(ORIGINS, self.trusted.as_deref().unwrap_or_default(), 4) {
+            c = c.trusted_origin(o);
+        }
+        if let Some(x) = self.same_site {
+            c = c.allow_same_site(x);
+        }
+        c
+    }
 }
 
 /// A path rule: matcher, hosts, `cors: false`, options.
@@ -193,6 +223,9 @@ macro_rules! apply_options {
         if let Some(x) = o.public_suffix_credentials {
             b = b.allow_public_suffix_wildcards_with_credentials(x);
         }
+        if let Some(c) = &o.csrf {
+            b = b.csrf(c.csrf());
+        }
         b
     }};
 }
@@ -270,12 +303,26 @@ pub struct HeadSpec {
     pub acrh: Vec<Bytes>,
     /// `Access-Control-Request-Private-Network` lines.
     pub acrpn: Vec<Bytes>,
+    /// `Sec-Fetch-Site` lines.
+    pub sec_fetch_site: Vec<Bytes>,
     /// Push valid values through `push_header` (`HeaderValue`) instead of bytes.
     pub typed: bool,
 }
 
 /// Methods a request may use.
-pub const REQUEST_METHODS: &[&str] = &["GET", "OPTIONS", "PUT", "POST", "get", "options", "PURGE"];
+pub const REQUEST_METHODS: &[&str] = &[
+    "GET", "OPTIONS", "PUT", "POST", "get", "options", "PURGE", "HEAD", "post", "DELETE",
+];
+/// `Sec-Fetch-Site` values (the four tokens, a wrong case, an unknown one, empty).
+pub const SEC_FETCH_SITES: &[&str] = &[
+    "same-origin",
+    "same-site",
+    "cross-site",
+    "none",
+    "Same-Origin",
+    "cross-origin",
+    "",
+];
 /// Request hosts.
 pub const REQUEST_HOSTS: &[&str] = &[
     "api.example.com",
