@@ -616,7 +616,9 @@ impl Gen<'_> {
         }
         let name = format!("{id}-preflight-origin-refused");
         let note = "preflight from a refused origin";
-        if forbid {
+        if allowed.as_ref().is_some_and(|a| *a == pre) {
+            // Every origin is allowed: no preflight is refused.
+        } else if forbid {
             self.answer(
                 &name,
                 note,
@@ -884,7 +886,7 @@ impl Gen<'_> {
         if self.model.rules.iter().any(|r| r.name != "defaults") {
             w.push(
                 None,
-                "routers match the percent-decoded request path; corsguard matches the raw request path",
+                "routers match the normalised, percent-decoded request path (dot segments resolved); corsguard matches the raw request path",
             );
         }
         for (name, c) in &enforced {
