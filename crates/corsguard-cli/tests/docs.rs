@@ -41,6 +41,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("probe.txt", "."),
     ("export-nginx.txt", "."),
     ("export-envoy.txt", "."),
+    ("export-traefik.txt", "."),
     ("import-nelmio.txt", IMPORT),
     ("import-nelmio-warnings.txt", IMPORT),
     ("import-django.txt", IMPORT),

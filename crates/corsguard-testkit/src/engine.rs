@@ -204,21 +204,28 @@ impl Engine {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
         let mut engine = Engine { child, port, log };
+        engine.wait_until(&format!("listening on port {port} ({cmd:?})"), |e| {
+            TcpStream::connect(("127.0.0.1", e.port)).is_ok()
+        });
+        engine
+    }
+
+    /// Waits until `ready` holds (polled every 20 ms, at most [`START_TIMEOUT`]); for engines
+    /// that listen before they have loaded their configuration (Traefik's file provider).
+    /// Panics with `what` and the log when it never does or the engine exits.
+    pub fn wait_until(&mut self, what: &str, mut ready: impl FnMut(&Engine) -> bool) {
         let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return engine;
-            }
-            if let Some(status) = engine.child.try_wait().unwrap() {
+        while !ready(self) {
+            if let Some(status) = self.child.try_wait().unwrap() {
                 panic!(
-                    "{cmd:?} exited ({status}) before listening on {port}:\n{}",
-                    engine.log_text()
+                    "the engine exited ({status}) before {what}:\n{}",
+                    self.log_text()
                 );
             }
             assert!(
                 Instant::now() < deadline,
-                "{cmd:?} did not listen on port {port} within {START_TIMEOUT:?}:\n{}",
-                engine.log_text()
+                "not {what} within {START_TIMEOUT:?}:\n{}",
+                self.log_text()
             );
             std::thread::sleep(Duration::from_millis(20));
         }

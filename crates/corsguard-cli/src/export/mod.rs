@@ -1,4 +1,4 @@
-//! `corsguard export nginx|envoy --config FILE`: the policy as configuration for an existing
+//! `corsguard export nginx|envoy|traefik --config FILE`: the policy as configuration for an existing
 //! edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
 //! and as comments at the top of the output) or refused with an error; nothing is dropped
 //! silently.
@@ -9,6 +9,7 @@
 pub mod envoy;
 pub mod model;
 pub mod nginx;
+pub mod traefik;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -26,12 +27,14 @@ Examples:
   corsguard export nginx --config corsguard.yaml --upstream http://127.0.0.1:9000 > /etc/nginx/conf.d/api.conf
   corsguard export nginx --config corsguard.yaml --listen '443 ssl' --server-name api.example.com
   corsguard export envoy --config corsguard.yaml --cluster api > cors-routes.yaml
+  corsguard export traefik --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 --output-dir traefik/
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
 pub struct Args {
-    /// The target: `nginx` (maps + server blocks for `http { }`) or `envoy` (the CORS filter
-    /// and a route configuration with `CorsPolicy` per route).
+    /// The target: `nginx` (maps + server blocks for `http { }`), `envoy` (the CORS filter
+    /// and a route configuration with `CorsPolicy` per route) or `traefik` (routers and
+    /// headers middlewares for the file provider).
     #[arg(value_enum)]
     pub target: Target,
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
@@ -44,7 +47,8 @@ pub struct Args {
     /// their own `upstream` keep it.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
-    /// nginx: the `listen` parameters of the server blocks.
+    /// nginx: the `listen` parameters of the server blocks; traefik: the entry point address
+    /// (`8080` alone means `:8080`).
     #[arg(long, default_value = "80", value_name = "LISTEN")]
     pub listen: String,
     /// nginx: the `server_name` of the default server.
@@ -55,8 +59,13 @@ pub struct Args {
     #[arg(long, default_value = "app", value_name = "NAME")]
     pub cluster: String,
     /// Write to this file instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+    /// traefik: write the static (`traefik.yaml`) and the dynamic (`dynamic.yaml`)
+    /// configuration into this directory (created if needed); without it only the dynamic
+    /// configuration is written.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Export targets.
@@ -66,6 +75,9 @@ pub enum Target {
     Nginx,
     /// Envoy (`envoy.filters.http.cors` + `CorsPolicy` in `typed_per_filter_config`).
     Envoy,
+    /// Traefik 3 (routers + `headers` middlewares for the file provider; tested against
+    /// Traefik 3.7).
+    Traefik,
 }
 
 /// One difference between corsguard and the target.
@@ -152,6 +164,12 @@ pub fn proxy_target(upstream: &str) -> Result<String, String> {
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     let style = Style::detect_stderr();
+    if args.output_dir.is_some() && args.target != Target::Traefik {
+        eprintln!(
+            "corsguard export: --output-dir is for targets that need several files (traefik); use --output FILE"
+        );
+        return ExitCode::from(2);
+    }
     let checked = check::load(&args.config, args.env);
     let policy = match &checked.result {
         Ok(p) => p.clone(),
@@ -187,6 +205,14 @@ pub fn run(args: Args) -> ExitCode {
                 source_name,
             },
         ),
+        Target::Traefik => traefik::export(
+            &model,
+            &traefik::TraefikOptions {
+                upstream: args.upstream.clone(),
+                source_name,
+                with_static: args.output_dir.is_some(),
+            },
+        ),
     };
     let export = match result {
         Ok(e) => e,
@@ -200,6 +226,9 @@ pub fn run(args: Args) -> ExitCode {
     for w in export.warnings.iter() {
         eprintln!("{}: {w}", style.paint(yellow, "warning"));
     }
+    if let Some(dir) = &args.output_dir {
+        return write_traefik_dir(dir, &args, &export);
+    }
     match &args.output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &export.text) {
@@ -208,6 +237,36 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
         None => print!("{}", export.text),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--output-dir DIR` for Traefik: `dynamic.yaml` and the `traefik.yaml` that loads it (by
+/// absolute path).
+fn write_traefik_dir(dir: &std::path::Path, args: &Args, export: &Export) -> ExitCode {
+    let fail = |what: &std::path::Path, e: std::io::Error| {
+        eprintln!("corsguard export: cannot write {}: {e}", what.display());
+        ExitCode::from(2)
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(dir, e);
+    }
+    let abs = match std::fs::canonicalize(dir) {
+        Ok(a) => a,
+        Err(e) => return fail(dir, e),
+    };
+    let dynamic = abs.join(traefik::DYNAMIC_FILE);
+    if let Err(e) = std::fs::write(&dynamic, &export.text) {
+        return fail(&dynamic, e);
+    }
+    let static_text = traefik::static_config(
+        &traefik::entry_point_address(&args.listen),
+        &dynamic.display().to_string(),
+        &args.config.display().to_string(),
+    );
+    let static_path = abs.join(traefik::STATIC_FILE);
+    if let Err(e) = std::fs::write(&static_path, static_text) {
+        return fail(&static_path, e);
     }
     ExitCode::SUCCESS
 }
