@@ -362,8 +362,8 @@ pub fn csrf_safe_method(method: &str) -> bool {
 pub(crate) struct CsrfRule {
     pub(crate) enforce: bool,
     pub(crate) trusted: OriginMatcher,
-    /// Canonical `trusted_origins` entries, for summaries.
-    pub(crate) trusted_canonical: Vec<String>,
+    /// The `trusted_origins` entries as compiled (summaries, [`crate::rules::CsrfView`]).
+    pub(crate) trusted_patterns: Vec<OriginPattern>,
     pub(crate) allow_same_site: bool,
 }
 
@@ -397,7 +397,11 @@ impl CsrfRule {
             } else {
                 CsrfMode::Report
             },
-            trusted_origins: self.trusted_canonical.clone(),
+            trusted_origins: self
+                .trusted_patterns
+                .iter()
+                .map(OriginPattern::canonical)
+                .collect(),
             allow_same_site: self.allow_same_site,
         }
     }
@@ -526,8 +530,8 @@ pub(crate) fn compile(
     }
     Some(CsrfRule {
         enforce: mode == CsrfMode::Enforce,
-        trusted_canonical: patterns.iter().map(OriginPattern::canonical).collect(),
         trusted: OriginMatcher::new(&patterns),
+        trusted_patterns: patterns,
         allow_same_site: o.csrf_allow_same_site.as_ref().is_some_and(|v| v.value),
     })
 }

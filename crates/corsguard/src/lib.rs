@@ -48,6 +48,7 @@ mod handle;
 mod headers;
 mod origin;
 mod policy;
+pub mod rules;
 mod trace;
 mod validate;
 

@@ -309,7 +309,7 @@ fn virtual_host(
             PathMatch::All => "prefix: '/'".to_string(),
             PathMatch::Prefix(p) if p.ends_with('/') => format!("prefix: {}", q(p)),
             PathMatch::Prefix(p) => format!("path_separated_prefix: {}", q(p)),
-            PathMatch::Glob(_) => format!("safe_regex: {{ regex: {} }}", q(&r.path.to_regex())),
+            PathMatch::Glob { .. } => format!("safe_regex: {{ regex: {} }}", q(&r.path.to_regex())),
             PathMatch::Regex(re) => {
                 format!("safe_regex: {{ regex: {} }}", q(&format!(".*(?:{re}).*")))
             }

@@ -1,8 +1,11 @@
 //! The policy as the exporters see it: each rule's matcher, hosts and effective CORS options,
-//! with the header values corsguard precomputes (`Access-Control-Allow-Methods` etc.) rebuilt
-//! the way the engine builds them, so that every target renders the same bytes.
+//! with the header values corsguard precomputes (`Access-Control-Allow-Methods` etc.), read
+//! from the engine's typed view of the compiled policy (`corsguard::rules`), so that every
+//! target renders the engine's bytes; this module adds only what the targets need on top
+//! (regular expressions for their matchers, host nesting).
 
-use corsguard::{Mode, OnReject, Policy, RuleSummary};
+use corsguard::rules::{self, CorsView, RuleView};
+use corsguard::{Mode, OnReject, Policy};
 
 /// How a rule matches the request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,25 +15,30 @@ pub enum PathMatch {
     /// Segment-aware prefix: `/api` matches `/api` and `/api/x`, not `/apix`; a prefix ending
     /// in `/` matches anything below it.
     Prefix(String),
-    /// A glob (`*` within a segment, `**` across segments, `?` one character).
-    Glob(String),
+    /// A glob (`*` within a segment, `**` across segments, `?` one character), with the
+    /// engine's own translation to a regular expression.
+    Glob {
+        /// As written.
+        glob: String,
+        /// The anchored regular expression the engine runs.
+        regex: String,
+    },
     /// A regular expression searched in the path (Rust `regex` syntax).
     Regex(String),
 }
 
 impl PathMatch {
-    fn parse(described: &str) -> Option<PathMatch> {
-        if described == "every path" {
-            Some(PathMatch::All)
-        } else if let Some(p) = described.strip_prefix("path prefix ") {
-            Some(PathMatch::Prefix(p.to_owned()))
-        } else if let Some(g) = described.strip_prefix("glob ") {
-            Some(PathMatch::Glob(g.to_owned()))
-        } else {
-            described
-                .strip_prefix("regex ")
-                .map(|r| PathMatch::Regex(r.to_owned()))
-        }
+    fn of(m: rules::PathMatch<'_>) -> Result<PathMatch, String> {
+        Ok(match m {
+            rules::PathMatch::All => PathMatch::All,
+            rules::PathMatch::Prefix(p) => PathMatch::Prefix(p.to_owned()),
+            rules::PathMatch::Glob { glob, regex } => PathMatch::Glob {
+                glob: glob.to_owned(),
+                regex: regex.to_owned(),
+            },
+            rules::PathMatch::Regex(r) => PathMatch::Regex(r.to_owned()),
+            other => return Err(format!("unknown path matcher {other:?}")),
+        })
     }
 
     /// The path matcher as one anchored regular expression over the path (PCRE/RE2/Rust
@@ -40,7 +48,7 @@ impl PathMatch {
             PathMatch::All => "^".into(),
             PathMatch::Prefix(p) if p.ends_with('/') => format!("^{}", escape_regex(p)),
             PathMatch::Prefix(p) => format!("^{}(?:/|$)", escape_regex(p)),
-            PathMatch::Glob(g) => glob_regex(g),
+            PathMatch::Glob { regex, .. } => regex.clone(),
             PathMatch::Regex(r) => r.clone(),
         }
     }
@@ -50,29 +58,10 @@ impl PathMatch {
         match self {
             PathMatch::All => "every path".into(),
             PathMatch::Prefix(p) => format!("path: {p}"),
-            PathMatch::Glob(g) => format!("glob: {g}"),
+            PathMatch::Glob { glob, .. } => format!("glob: {glob}"),
             PathMatch::Regex(r) => format!("regex: {r}"),
         }
     }
-}
-
-/// The engine's glob translation (`validate.rs`), reproduced with a portable escape.
-fn glob_regex(g: &str) -> String {
-    let mut re = String::from("^");
-    let mut chars = g.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                re.push_str(".*");
-            }
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push_str("[^/]"),
-            c => re.push_str(&escape_regex(&c.to_string())),
-        }
-    }
-    re.push('$');
-    re
 }
 
 /// Escapes regex metacharacters (the set shared by PCRE, RE2 and Rust `regex`).
@@ -97,10 +86,11 @@ pub enum HostPattern {
 }
 
 impl HostPattern {
-    fn parse(s: &str) -> HostPattern {
-        match s.strip_prefix("*.") {
-            Some(b) => HostPattern::Subdomains(b.to_ascii_lowercase()),
-            None => HostPattern::Exact(s.to_ascii_lowercase()),
+    fn of(h: rules::HostMatch<'_>) -> Result<HostPattern, String> {
+        match h {
+            rules::HostMatch::Exact(e) => Ok(HostPattern::Exact(e.to_ascii_lowercase())),
+            rules::HostMatch::Subdomains(b) => Ok(HostPattern::Subdomains(b.to_ascii_lowercase())),
+            other => Err(format!("unknown host pattern {other:?}")),
         }
     }
 
@@ -160,30 +150,40 @@ pub enum OriginEntry {
 }
 
 impl OriginEntry {
-    fn parse(canonical: &str) -> OriginEntry {
-        if let Some(r) = canonical.strip_prefix("regex ") {
-            return OriginEntry::Regex(r.to_owned());
+    /// The exporters' form of an engine entry; `None` for `*` and `null` (kept as flags).
+    fn of(e: rules::OriginEntry<'_>) -> Result<Option<OriginEntry>, String> {
+        Ok(Some(match e {
+            rules::OriginEntry::Any | rules::OriginEntry::Null => return Ok(None),
+            rules::OriginEntry::Exact(s) => OriginEntry::Exact(s.to_owned()),
+            rules::OriginEntry::Regex(r) => OriginEntry::Regex(r.to_owned()),
+            rules::OriginEntry::Wildcard {
+                scheme,
+                subdomains,
+                host,
+                port,
+            } => OriginEntry::Wildcard {
+                scheme: scheme.to_owned(),
+                subdomains,
+                host: host.to_owned(),
+                port: match port {
+                    rules::PortMatch::Default => PortPattern::Default,
+                    rules::PortMatch::Exact(n) => PortPattern::Exact(n.to_string()),
+                    rules::PortMatch::Any => PortPattern::Any,
+                    other => return Err(format!("unknown port pattern {other:?}")),
+                },
+            },
+            other => return Err(format!("unknown origin entry {other:?}")),
+        }))
+    }
+
+    fn all<'p>(
+        entries: impl Iterator<Item = rules::OriginEntry<'p>>,
+    ) -> Result<Vec<OriginEntry>, String> {
+        let mut out = Vec::new();
+        for e in entries {
+            out.extend(OriginEntry::of(e)?);
         }
-        if !canonical.contains('*') {
-            return OriginEntry::Exact(canonical.to_owned());
-        }
-        let (scheme, rest) = canonical.split_once("://").unwrap_or(("", canonical));
-        let (host, port) = split_host_port(rest);
-        let (subdomains, host) = match host.strip_prefix("*.") {
-            Some(b) => (true, b),
-            None => (false, host),
-        };
-        let port = match port {
-            None => PortPattern::Default,
-            Some("*") => PortPattern::Any,
-            Some(p) => PortPattern::Exact(p.to_owned()),
-        };
-        OriginEntry::Wildcard {
-            scheme: scheme.to_owned(),
-            subdomains,
-            host: host.to_owned(),
-            port,
-        }
+        Ok(out)
     }
 
     /// The canonical text (as `corsguard check` shows it).
@@ -266,23 +266,6 @@ impl OriginEntry {
 const PORT_1_65535: &str =
     "(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
 
-fn split_host_port(s: &str) -> (&str, Option<&str>) {
-    if s.starts_with('[') {
-        match s.find(']') {
-            Some(i) => {
-                let (h, rest) = s.split_at(i + 1);
-                (h, rest.strip_prefix(':'))
-            }
-            None => (s, None),
-        }
-    } else {
-        match s.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (s, None),
-        }
-    }
-}
-
 /// The CORS options of an enabled rule, plus the precomputed header values.
 #[derive(Debug, Clone)]
 pub struct CorsModel {
@@ -330,79 +313,32 @@ pub struct CorsModel {
 }
 
 impl CorsModel {
-    fn of(s: &RuleSummary) -> CorsModel {
-        let any_origin = s.allow_origins.iter().any(|o| o == "*");
-        let origins: Vec<OriginEntry> = s
-            .allow_origins
-            .iter()
-            .filter(|o| *o != "*" && *o != "null")
-            .map(|o| OriginEntry::parse(o))
-            .collect();
-        let methods_any = s.allow_methods.iter().any(|m| m == "*");
-        let methods: Vec<String> = s
-            .allow_methods
-            .iter()
-            .filter(|m| *m != "*")
-            .cloned()
-            .collect();
-        let headers_any = s.allow_headers.iter().any(|h| h == "*");
-        let headers: Vec<String> = s
-            .allow_headers
-            .iter()
-            .filter(|h| *h != "*")
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
-        let authorization_listed = headers.iter().any(|h| h == "authorization");
-        let credentials = s.allow_credentials;
-        let constant_acao = s
-            .forced_allow_origin
-            .clone()
-            .or_else(|| (any_origin && !credentials).then(|| "*".to_owned()));
-        let acam = if methods_any {
-            (!credentials).then(|| "*".to_owned())
-        } else if methods.is_empty() {
-            None
-        } else {
-            Some(methods.join(","))
+    fn of(c: CorsView<'_>) -> Result<CorsModel, String> {
+        let text = |v: Option<&http::HeaderValue>| {
+            v.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         };
-        let acah = if headers_any {
-            if credentials {
-                None
-            } else if authorization_listed {
-                Some("*,authorization".to_owned())
-            } else {
-                Some("*".to_owned())
-            }
-        } else if headers.is_empty() {
-            None
-        } else {
-            let mut sorted = headers.clone();
-            sorted.sort();
-            Some(sorted.join(","))
-        };
-        let aceh = (!s.expose_headers.is_empty()).then(|| s.expose_headers.join(","));
-        CorsModel {
-            origins,
-            any_origin,
-            allow_null: s.allow_null_origin,
-            methods_any,
-            methods,
-            headers_any,
-            headers,
-            authorization_listed,
-            credentials,
-            private_network: s.allow_private_network,
-            skip_same_origin: s.skip_same_origin,
-            preflight_status: s.preflight_status,
-            passthrough: s.preflight_passthrough,
-            on_reject: s.on_reject,
-            mode: s.mode,
-            constant_acao,
-            acam,
-            acah,
-            aceh,
-            acma: s.max_age.map(|m| m.to_string()),
-        }
+        Ok(CorsModel {
+            origins: OriginEntry::all(c.origins())?,
+            any_origin: c.any_origin(),
+            allow_null: c.allow_null_origin(),
+            methods_any: c.any_method(),
+            methods: c.methods().to_vec(),
+            headers_any: c.any_header(),
+            headers: c.headers().to_vec(),
+            authorization_listed: c.authorization_listed(),
+            credentials: c.credentials(),
+            private_network: c.private_network(),
+            skip_same_origin: c.skip_same_origin(),
+            preflight_status: c.preflight_status(),
+            passthrough: c.preflight_passthrough(),
+            on_reject: c.on_reject(),
+            mode: c.mode(),
+            constant_acao: text(c.constant_allow_origin()),
+            acam: text(c.allow_methods_value()),
+            acah: text(c.allow_headers_value()),
+            aceh: text(c.expose_headers_value()),
+            acma: text(c.max_age_value()),
+        })
     }
 
     /// `true` when `Access-Control-Allow-Origin` never depends on the request (no `Vary`).
@@ -455,38 +391,45 @@ pub struct PolicyModel {
 impl PolicyModel {
     /// Reads the model out of a compiled policy.
     pub fn of(policy: &Policy) -> Result<PolicyModel, String> {
-        let summaries = policy.summaries();
-        let mut rules = Vec::with_capacity(summaries.len());
-        for (i, s) in summaries.iter().enumerate() {
-            let is_defaults = s.name == "defaults";
-            let path = PathMatch::parse(&s.matcher)
-                .ok_or_else(|| format!("{}: unknown matcher `{}`", s.name, s.matcher))?;
-            rules.push(RuleModel {
-                name: s.name.clone(),
-                id: if is_defaults {
-                    "d".into()
-                } else {
-                    format!("p{i}")
-                },
-                path,
-                hosts: s.hosts.iter().map(|h| HostPattern::parse(h)).collect(),
-                upstream: s.upstream.clone(),
-                cors: s.cors.then(|| CorsModel::of(s)),
-                csrf: s.csrf.as_ref().map(|c| CsrfModel {
-                    enforce: c.mode == corsguard::CsrfMode::Enforce,
-                    trusted: c
-                        .trusted_origins
-                        .iter()
-                        .map(|o| OriginEntry::parse(o))
-                        .collect(),
-                    allow_same_site: c.allow_same_site,
-                }),
-            });
-        }
+        let rules = policy
+            .rules()
+            .map(RuleModel::of)
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(PolicyModel {
             rules,
             gateway_upstream: policy.gateway().and_then(|g| g.upstream.clone()),
             has_gateway: policy.gateway().is_some(),
+        })
+    }
+}
+
+impl RuleModel {
+    fn of(r: RuleView<'_>) -> Result<RuleModel, String> {
+        let at = |e: String| format!("{}: {e}", r.name());
+        Ok(RuleModel {
+            name: r.name().to_owned(),
+            id: r
+                .index()
+                .map_or_else(|| "d".to_owned(), |i| format!("p{i}")),
+            path: PathMatch::of(r.path()).map_err(at)?,
+            hosts: r
+                .hosts()
+                .map(HostPattern::of)
+                .collect::<Result<_, _>>()
+                .map_err(at)?,
+            upstream: r.upstream().map(str::to_owned),
+            cors: r.cors().map(CorsModel::of).transpose().map_err(at)?,
+            csrf: r
+                .csrf()
+                .map(|c| {
+                    Ok::<_, String>(CsrfModel {
+                        enforce: c.enforce(),
+                        trusted: OriginEntry::all(c.trusted_origins())?,
+                        allow_same_site: c.allow_same_site(),
+                    })
+                })
+                .transpose()
+                .map_err(at)?,
         })
     }
 }
@@ -496,15 +439,24 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    fn model(yaml: &str) -> PolicyModel {
+        PolicyModel::of(&Policy::from_yaml_str(yaml).unwrap()).unwrap()
+    }
+
+    fn origin(entry: &str) -> OriginEntry {
+        let m = model(&format!("defaults: {{allow_origins: ['{entry}']}}"));
+        m.rules[0].cors.as_ref().unwrap().origins[0].clone()
+    }
+
     #[test]
     fn origin_entries_become_anchored_regexes() {
-        let re = |s: &str| regex::Regex::new(&OriginEntry::parse(s).to_regex()).unwrap();
+        let re = |s: &str| regex::Regex::new(&origin(s).to_regex()).unwrap();
         let sub = re("https://*.example.org");
         assert!(sub.is_match("https://a.b.example.org"));
         assert!(!sub.is_match("https://example.org"));
         assert!(!sub.is_match("https://a.example.org.evil.net"));
         assert!(!sub.is_match("https://A.example.org"));
-        let port = OriginEntry::parse("http://localhost:*").to_regex();
+        let port = origin("http://localhost:*").to_regex();
         // Lookahead is PCRE-only; the Rust side checks the rest.
         let port = regex::Regex::new(&port.replace("(?!80$)", "")).unwrap();
         assert!(port.is_match("http://localhost"));
@@ -522,17 +474,36 @@ mod tests {
         let seg = re(PathMatch::Prefix("/internal".into()));
         assert!(seg.is_match("/internal") && seg.is_match("/internal/x"));
         assert!(!seg.is_match("/internalx"));
-        let glob = re(PathMatch::Glob("/v*/items/**".into()));
+        let m = model("paths: [{glob: '/v*/items/**', allow_origins: ['https://a.example']}]");
+        let glob = re(m.rules[0].path.clone());
         assert!(glob.is_match("/v2/items/a/b"));
         assert!(!glob.is_match("/v2/x/items/a"));
     }
 
     #[test]
+    fn the_model_carries_the_engines_header_values() {
+        let m = model(
+            "defaults: {allow_origins: ['https://a.example'], allow_methods: [PUT, GET], allow_headers: [X-B, x-a], expose_headers: [x-id], max_age: 60}",
+        );
+        let c = m.rules[0].cors.as_ref().unwrap();
+        assert_eq!(c.acam.as_deref(), Some("PUT,GET"));
+        assert_eq!(c.acah.as_deref(), Some("x-a,x-b"));
+        assert_eq!(c.aceh.as_deref(), Some("x-id"));
+        assert_eq!(c.acma.as_deref(), Some("60"));
+        assert_eq!(c.constant_acao, None);
+        let any = model("defaults: {allow_origins: ['*']}");
+        assert_eq!(
+            any.rules[0].cors.as_ref().unwrap().constant_acao.as_deref(),
+            Some("*")
+        );
+    }
+
+    #[test]
     fn host_patterns_nest() {
-        let e = HostPattern::parse("a.tenant.test");
-        let w = HostPattern::parse("*.tenant.test");
+        let e = HostPattern::Exact("a.tenant.test".into());
+        let w = HostPattern::Subdomains("tenant.test".into());
         assert!(e.within(&w) && !w.within(&e));
-        assert!(HostPattern::parse("*.x.tenant.test").within(&w));
-        assert!(!HostPattern::parse("tenant.test").within(&w));
+        assert!(HostPattern::Subdomains("x.tenant.test".into()).within(&w));
+        assert!(!HostPattern::Exact("tenant.test".into()).within(&w));
     }
 }

@@ -271,7 +271,7 @@ fn matcher(r: &RuleModel) -> String {
             arg(p),
             arg(&format!("{p}/"))
         ),
-        PathMatch::Glob(_) | PathMatch::Regex(_) => {
+        PathMatch::Glob { .. } | PathMatch::Regex(_) => {
             format!("PathRegexp({})", arg(&r.path.to_regex()))
         }
     };
