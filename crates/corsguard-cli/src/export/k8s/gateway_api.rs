@@ -393,7 +393,11 @@ fn cors_filter(rule: &str, c: &CorsModel, w: &mut Warnings) -> Result<String, St
             Some(rule),
             "allow_headers: ['*']: the gateway may send `*` or reflect Access-Control-Request-Headers, Authorization included (corsguard's `*` never covers Authorization unless it is listed)",
         );
-        vec!["*".into()]
+        let mut h = vec!["*".to_string()];
+        if c.authorization_listed {
+            h.push("authorization".into());
+        }
+        h
     } else {
         c.headers.clone()
     };

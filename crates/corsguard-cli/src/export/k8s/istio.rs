@@ -197,7 +197,11 @@ fn cors_route(out: &mut String, rule: &str, c: &CorsModel, w: &mut Warnings) {
             let _ = writeln!(out, "        allowMethods: {}", flow(&methods));
         }
         let headers: Option<Vec<String>> = if c.headers_any && c.credentials {
-            Some(vec!["*".into()])
+            let mut h = vec!["*".to_string()];
+            if c.authorization_listed {
+                h.push("authorization".into());
+            }
+            Some(h)
         } else {
             c.acah
                 .as_deref()
