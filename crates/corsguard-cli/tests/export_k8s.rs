@@ -7,8 +7,11 @@
 //! `tests/fixtures/k8s/policy.yaml` is compared with its golden files (`UPDATE_SNAPSHOTS=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod k8s_common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use k8s_common::{assert_warnings_are_comments, corsguard};
 
 use serde_json::Value;
 
@@ -46,18 +49,10 @@ fn schema(target: &str) -> Schema {
 
 /// Runs `corsguard export TARGET --config FILE EXTRA…`: (exit code, stdout, stderr).
 fn export(target: &str, policy: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_corsguard"))
-        .env("NO_COLOR", "1")
-        .args(["export", target, "--config"])
-        .arg(policy)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let mut args = vec!["export".to_string(), target.into(), "--config".into()];
+    args.push(policy.display().to_string());
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    corsguard(&args)
 }
 
 /// The YAML documents of an export, as JSON values.
@@ -459,21 +454,7 @@ fn the_fixture_exports_match_their_golden_files() {
     ] {
         let (code, out, err) = export(target, &fixture, &args);
         assert_eq!(code, 0, "{err}");
-        // Every warning on stderr is also a comment in the output.
-        let comments: String = out
-            .lines()
-            .filter_map(|l| l.strip_prefix('#'))
-            .map(|l| l.trim_start_matches([' ', '-']).trim_end())
-            .collect::<Vec<_>>()
-            .join(" ");
-        for w in err.lines() {
-            let w = w.strip_prefix("warning: ").expect(w);
-            let start: String = w.split(' ').take(8).collect::<Vec<_>>().join(" ");
-            assert!(
-                comments.contains(&start),
-                "{target}: not in the output: {w}"
-            );
-        }
+        assert_warnings_are_comments(&out, &err, 8);
         golden(file, &out);
     }
 }

@@ -8,8 +8,11 @@
 //! list is exactly the round trip's result).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod k8s_common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use k8s_common::{assert_warnings_are_comments, corsguard};
 
 use corsguard::{Action, Policy, RequestHead};
 use corsguard_testkit::{ENGINE_HOST, Table, load_tables, request_headers};
@@ -75,20 +78,6 @@ const ADDED_HEADERS: &[(&str, &str, &str)] = &[(
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s")
-}
-
-/// Runs the CLI: (exit code, stdout, stderr).
-fn corsguard(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_corsguard"))
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 fn load(yaml: &str, name: &str) -> Policy {
@@ -271,17 +260,7 @@ fn import(kind: &str, fixture: &str) -> (String, String) {
             .unwrap_or_else(|_| panic!("missing {} (UPDATE_SNAPSHOTS=1)", expected.display()));
         assert_eq!(shown, want, "output differs from {}", expected.display());
     }
-    let flat: String = yaml
-        .lines()
-        .filter_map(|l| l.strip_prefix('#'))
-        .map(|l| l.trim_start_matches([' ', '-']).trim_end())
-        .collect::<Vec<_>>()
-        .join(" ");
-    for w in err.lines() {
-        let w = w.strip_prefix("warning: ").expect(w);
-        let start: String = w.split(' ').take(6).collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(&start), "warning not in the output: {w}");
-    }
+    assert_warnings_are_comments(&yaml, &err, 6);
     load(&yaml, fixture);
     (yaml, err)
 }
