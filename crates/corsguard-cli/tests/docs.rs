@@ -45,7 +45,15 @@ const GOLDEN: &[(&str, &str)] = &[
     ("import-nelmio.txt", IMPORT),
     ("import-nelmio-warnings.txt", IMPORT),
     ("import-django.txt", IMPORT),
+    ("export-gateway-api.txt", K8S),
+    ("export-istio.txt", K8S),
+    ("import-ingress-nginx.txt", K8S),
+    ("import-istio.txt", K8S),
+    ("import-gateway-api.txt", K8S),
 ];
+
+/// The Kubernetes fixtures (policy, manifests), which those examples read by their plain names.
+const K8S: &str = "crates/corsguard-cli/tests/fixtures/k8s";
 
 /// The import fixtures, which the import examples read by their plain names.
 const IMPORT: &str = "crates/corsguard-cli/tests/fixtures/import";

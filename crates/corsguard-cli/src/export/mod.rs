@@ -1,5 +1,5 @@
-//! `corsguard export nginx|envoy|traefik --config FILE`: the policy as configuration for an existing
-//! edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
+//! `corsguard export TARGET --config FILE` (nginx, envoy, traefik, gateway-api, istio): the
+//! policy as configuration for an existing edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
 //! and as comments at the top of the output) or refused with an error; nothing is dropped
 //! silently.
 //!
@@ -7,6 +7,7 @@
 //! 2 usage error or invalid policy.
 
 pub mod envoy;
+pub mod k8s;
 pub mod model;
 pub mod nginx;
 pub mod traefik;
@@ -28,6 +29,8 @@ Examples:
   corsguard export nginx --config corsguard.yaml --listen '443 ssl' --server-name api.example.com
   corsguard export envoy --config corsguard.yaml --cluster api > cors-routes.yaml
   corsguard export traefik --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 --output-dir traefik/
+  corsguard export gateway-api --config corsguard.yaml --parent-ref infra/edge --backend api:8080 > route.yaml
+  corsguard export istio --config corsguard.yaml --parent-ref istio-system/ingress --backend api:8080
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
@@ -58,6 +61,24 @@ pub struct Args {
     /// a cluster named after the rule).
     #[arg(long, default_value = "app", value_name = "NAME")]
     pub cluster: String,
+    /// gateway-api, istio: `metadata.name` of the HTTPRoute / VirtualService (routes for
+    /// host-specific rules get the host as a suffix).
+    #[arg(long, default_value = "corsguard", value_name = "NAME")]
+    pub name: String,
+    /// gateway-api, istio: `metadata.namespace` (default: none, kubectl's current namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// gateway-api, istio: the Gateway to attach to, `[NAMESPACE/]NAME[/SECTION]` (repeatable;
+    /// HTTPRoute `parentRefs`, VirtualService `gateways`).
+    #[arg(long = "parent-ref", value_name = "GATEWAY")]
+    pub parent_refs: Vec<String>,
+    /// gateway-api, istio: the Service every rule sends to, `SERVICE[.NAMESPACE]:PORT`.
+    #[arg(long, default_value = "app:80", value_name = "SVC:PORT")]
+    pub backend: String,
+    /// gateway-api, istio: host names of the whole route (repeatable; HTTPRoute `hostnames`,
+    /// VirtualService `hosts`, default `*`).
+    #[arg(long = "hostname", value_name = "HOST")]
+    pub hostnames: Vec<String>,
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
@@ -78,6 +99,10 @@ pub enum Target {
     /// Traefik 3 (routers + `headers` middlewares for the file provider; tested against
     /// Traefik 3.7).
     Traefik,
+    /// Kubernetes Gateway API v1.5 (`HTTPRoute` with the `CORS` filter per rule).
+    GatewayApi,
+    /// Istio (`VirtualService` with `corsPolicy` per HTTP route).
+    Istio,
 }
 
 /// One difference between corsguard and the target.
@@ -161,6 +186,32 @@ pub fn proxy_target(upstream: &str) -> Result<String, String> {
     })
 }
 
+/// The Kubernetes options out of the command line (usage errors as text).
+fn k8s_options(args: &Args, source_name: String) -> Result<k8s::K8sOptions, String> {
+    k8s::dns_subdomain(&args.name, "--name")?;
+    if let Some(ns) = &args.namespace {
+        k8s::dns_label(ns, "--namespace")?;
+    }
+    for h in &args.hostnames {
+        let bare = h.strip_prefix("*.").unwrap_or(h);
+        if h != "*" || args.target != Target::Istio {
+            k8s::dns_subdomain(bare, "--hostname")?;
+        }
+    }
+    Ok(k8s::K8sOptions {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        parent_refs: args
+            .parent_refs
+            .iter()
+            .map(|p| k8s::ParentRef::parse(p))
+            .collect::<Result<_, _>>()?,
+        backend: k8s::Backend::parse(&args.backend)?,
+        hostnames: args.hostnames.clone(),
+        source_name,
+    })
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     let style = Style::detect_stderr();
@@ -213,6 +264,20 @@ pub fn run(args: Args) -> ExitCode {
                 with_static: args.output_dir.is_some(),
             },
         ),
+        Target::GatewayApi | Target::Istio => {
+            let opts = match k8s_options(&args, source_name) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("corsguard export: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if args.target == Target::Istio {
+                k8s::istio::export(&model, &opts)
+            } else {
+                k8s::gateway_api::export(&model, &opts)
+            }
+        }
     };
     let export = match result {
         Ok(e) => e,

@@ -1,4 +1,4 @@
-//! `corsguard import nelmio FILE` / `corsguard import django FILE`: convert another
+//! `corsguard import nelmio|django|ingress-nginx|istio|gateway-api FILE`: convert another
 //! framework's CORS configuration into a corsguard policy (YAML on stdout), with warnings
 //! (on stderr and as comments in the output) wherever the original semantics were unsafe or
 //! differ.
@@ -12,6 +12,10 @@
 //! valid policy, 2 usage error or unreadable file.
 
 pub mod django;
+pub mod gateway_api;
+pub mod ingress_nginx;
+pub mod istio;
+pub mod k8s;
 pub mod nelmio;
 pub mod out;
 pub mod python;
@@ -30,6 +34,9 @@ use out::{Doc, Options};
 Examples:
   corsguard import nelmio config/packages/nelmio_cors.yaml > corsguard.yaml
   corsguard import django myproject/settings.py -o corsguard.yaml
+  corsguard import ingress-nginx ingress.yaml > corsguard.yaml
+  corsguard import istio virtualservice.yaml
+  corsguard import gateway-api httproute.yaml
 
 Only the CORS configuration is read (for django: the module-level CORS_* assignments; no
 Python is run). Warnings go to stderr and into the output as comments.
@@ -38,7 +45,7 @@ pub struct Args {
     /// The source format.
     #[arg(value_enum)]
     pub from: Source,
-    /// The file to convert (`nelmio_cors.yaml`, `settings.py`).
+    /// The file to convert (`nelmio_cors.yaml`, `settings.py`, a Kubernetes manifest).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Write the policy to this file instead of stdout.
@@ -53,6 +60,13 @@ pub enum Source {
     Nelmio,
     /// django-cors-headers: the `CORS_*` settings of a `settings.py`.
     Django,
+    /// ingress-nginx: the `nginx.ingress.kubernetes.io/cors-*` annotations of an Ingress
+    /// manifest (several documents allowed), or a plain annotations map.
+    IngressNginx,
+    /// Istio: the `corsPolicy` of VirtualService HTTP routes.
+    Istio,
+    /// Kubernetes Gateway API: the `CORS` filters of HTTPRoutes.
+    GatewayApi,
 }
 
 /// Converts `text` and validates the result, fixing what the source accepted but corsguard
@@ -65,6 +79,9 @@ pub fn convert(
     let mut doc = match from {
         Source::Nelmio => nelmio::convert(text, source)?,
         Source::Django => django::convert(text, source)?,
+        Source::IngressNginx => ingress_nginx::convert(text, source)?,
+        Source::Istio => istio::convert(text, source)?,
+        Source::GatewayApi => gateway_api::convert(text, source)?,
     };
     // Bounded: each round removes or changes at least one thing.
     for _ in 0..32 {
