@@ -452,7 +452,7 @@ fn the_fixture_exports_match_their_golden_files() {
         ("gateway-api", "policy.gateway-api.yaml"),
         ("istio", "policy.istio.yaml"),
     ] {
-        let (code, out, err) = export(target, &fixture, &args);
+        let (code, out, err) = export(target, fixture, &args);
         assert_eq!(code, 0, "{err}");
         assert_warnings_are_comments(&out, &err, 8);
         golden(file, &out);
