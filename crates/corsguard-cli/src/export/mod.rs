@@ -1,12 +1,14 @@
-//! `corsguard export nginx|envoy --config FILE`: the policy as configuration for an existing
-//! edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
+//! `corsguard export nginx|envoy|haproxy|caddy --config FILE`: the policy as configuration
+//! for an existing edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
 //! and as comments at the top of the output) or refused with an error; nothing is dropped
 //! silently.
 //!
 //! Exit status: 0 exported (warnings included), 1 the target cannot express the policy,
 //! 2 usage error or invalid policy.
 
+pub mod caddy;
 pub mod envoy;
+pub mod haproxy;
 pub mod model;
 pub mod nginx;
 
@@ -26,12 +28,15 @@ Examples:
   corsguard export nginx --config corsguard.yaml --upstream http://127.0.0.1:9000 > /etc/nginx/conf.d/api.conf
   corsguard export nginx --config corsguard.yaml --listen '443 ssl' --server-name api.example.com
   corsguard export envoy --config corsguard.yaml --cluster api > cors-routes.yaml
+  corsguard export haproxy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o haproxy.cfg
+  corsguard export caddy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o caddy.json
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
 pub struct Args {
-    /// The target: `nginx` (maps + server blocks for `http { }`) or `envoy` (the CORS filter
-    /// and a route configuration with `CorsPolicy` per route).
+    /// The target: `nginx` (maps + server blocks for `http { }`), `envoy` (the CORS filter
+    /// and a route configuration with `CorsPolicy` per route), `haproxy` (a complete
+    /// haproxy.cfg) or `caddy` (a complete Caddy JSON configuration).
     #[arg(value_enum)]
     pub target: Target,
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
@@ -44,7 +49,9 @@ pub struct Args {
     /// their own `upstream` keep it.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
-    /// nginx: the `listen` parameters of the server blocks.
+    /// Where the exported server listens: nginx's `listen` parameters (`8080`,
+    /// `127.0.0.1:8080`, `443 ssl`); haproxy and caddy: `ADDR:PORT` or `:PORT` (a bare port
+    /// listens on every address).
     #[arg(long, default_value = "80", value_name = "LISTEN")]
     pub listen: String,
     /// nginx: the `server_name` of the default server.
@@ -66,6 +73,12 @@ pub enum Target {
     Nginx,
     /// Envoy (`envoy.filters.http.cors` + `CorsPolicy` in `typed_per_filter_config`).
     Envoy,
+    /// HAProxy (a complete haproxy.cfg: ACLs, variables, `http-request return`,
+    /// `http-after-response`; tested against HAProxy 2.6).
+    Haproxy,
+    /// Caddy (a complete JSON configuration: matchers, `static_response`, `headers`,
+    /// `reverse_proxy`; tested against Caddy 2.6).
+    Caddy,
 }
 
 /// One difference between corsguard and the target.
@@ -149,6 +162,17 @@ pub fn proxy_target(upstream: &str) -> Result<String, String> {
     })
 }
 
+/// A listen address as HAProxy's `bind` and Caddy's `listen` want it: a bare port (`8080`)
+/// becomes `:8080` (every address); anything else is kept.
+pub fn listen_address(listen: &str) -> String {
+    let listen = listen.trim();
+    if !listen.is_empty() && listen.bytes().all(|b| b.is_ascii_digit()) {
+        format!(":{listen}")
+    } else {
+        listen.to_owned()
+    }
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     let style = Style::detect_stderr();
@@ -183,6 +207,22 @@ pub fn run(args: Args) -> ExitCode {
             &model,
             &envoy::EnvoyOptions {
                 cluster: args.cluster.clone(),
+                upstream: args.upstream.clone(),
+                source_name,
+            },
+        ),
+        Target::Haproxy => haproxy::export(
+            &model,
+            &haproxy::HaproxyOptions {
+                listen: args.listen.clone(),
+                upstream: args.upstream.clone(),
+                source_name,
+            },
+        ),
+        Target::Caddy => caddy::export(
+            &model,
+            &caddy::CaddyOptions {
+                listen: args.listen.clone(),
                 upstream: args.upstream.clone(),
                 source_name,
             },

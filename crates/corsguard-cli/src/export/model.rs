@@ -669,6 +669,25 @@ pub struct RuleModel {
     pub csrf: Option<CsrfModel>,
 }
 
+impl RuleModel {
+    /// The rule in one line, for the comments of an export: matcher, hosts and what it does
+    /// (`path: /api on hosts *.example.com (CORS)`).
+    pub fn summary(&self) -> String {
+        let what = match &self.cors {
+            None => "cors: false",
+            Some(c) if c.mode == Mode::Shadow => "mode: shadow",
+            Some(_) => "CORS",
+        };
+        let hosts = if self.hosts.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = self.hosts.iter().map(HostPattern::text).collect();
+            format!(" on hosts {}", list.join(", "))
+        };
+        format!("{}{hosts} ({what})", self.path.describe())
+    }
+}
+
 /// A rule's CSRF protection, for exports.
 #[derive(Debug, Clone)]
 pub struct CsrfModel {

@@ -282,30 +282,7 @@ impl Gen<'_> {
         );
         text.push_str("#\n# Rules (first match wins, as in corsguard):\n");
         for r in &self.model.rules {
-            let what = match &r.cors {
-                None => "cors: false".to_string(),
-                Some(c) if c.mode == Mode::Shadow => "mode: shadow".into(),
-                Some(_) => "CORS".into(),
-            };
-            let hosts = if r.hosts.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " on hosts {}",
-                    r.hosts
-                        .iter()
-                        .map(HostPattern::text)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let _ = writeln!(
-                text,
-                "#   {:<9} {}{} ({what})",
-                r.name,
-                r.path.describe(),
-                hosts
-            );
+            let _ = writeln!(text, "#   {:<9} {}", r.name, r.summary());
         }
         if !self.warnings.is_empty() {
             text.push_str("#\n# Warnings (where nginx differs from corsguard):\n");
