@@ -56,5 +56,5 @@ fn haproxy_passes_the_behaviour_tables() {
         dirs.push(dir);
         (engine, exported)
     });
-    assert!(checked >= 80, "only {checked} rows passed in HAProxy");
+    assert!(checked >= 110, "only {checked} rows passed in HAProxy");
 }
