@@ -300,8 +300,8 @@ impl Gen<'_> {
     }
 
     fn upstream_of(&self, r: &RuleModel) -> Result<String, String> {
-        r.upstream
-            .clone()
+        r.own_upstream()
+            .map(str::to_owned)
             .or_else(|| self.opts.upstream.clone())
             .or_else(|| self.model.gateway_upstream.clone())
             .ok_or_else(|| {

@@ -741,8 +741,8 @@ impl Gen<'_> {
             .or_else(|| self.model.gateway_upstream.clone());
         let mut own: Vec<(String, String)> = Vec::new();
         for r in &self.model.rules {
-            if let Some(u) = &r.upstream {
-                own.push((r.id.clone(), u.clone()));
+            if let Some(u) = r.own_upstream() {
+                own.push((r.id.clone(), u.to_owned()));
             } else if default.is_none() {
                 return Err(
                     "no upstream to proxy to: pass --upstream URL (or set gateway.upstream)".into(),

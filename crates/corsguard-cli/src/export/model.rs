@@ -670,6 +670,13 @@ pub struct RuleModel {
 }
 
 impl RuleModel {
+    /// The rule's own upstream: a path rule's `upstream`. `None` for the defaults, whose
+    /// `upstream` is `gateway.upstream` ([`PolicyModel::gateway_upstream`]), the fallback
+    /// after `--upstream`, not an upstream of their own.
+    pub fn own_upstream(&self) -> Option<&str> {
+        self.upstream.as_deref().filter(|_| self.name != "defaults")
+    }
+
     /// The rule in one line, for the comments of an export: matcher, hosts and what it does
     /// (`path: /api on hosts *.example.com (CORS)`).
     pub fn summary(&self) -> String {
