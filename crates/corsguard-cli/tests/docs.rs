@@ -41,6 +41,8 @@ const GOLDEN: &[(&str, &str)] = &[
     ("probe.txt", "."),
     ("export-nginx.txt", "."),
     ("export-envoy.txt", "."),
+    ("export-haproxy.txt", "."),
+    ("export-caddy.txt", "."),
     ("import-nelmio.txt", IMPORT),
     ("import-nelmio-warnings.txt", IMPORT),
     ("import-django.txt", IMPORT),

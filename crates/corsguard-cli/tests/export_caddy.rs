@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use corsguard_testkit::engine::{
-    Engine, TempDir, engine_binary, export, free_port, run_tables, start_upstream,
+    Engine, TempDir, assert_config_accepted, engine_binary, export_listening, free_port,
+    run_tables, start_upstream,
 };
 
 /// `caddy` with its data and config directories inside `dir` (nothing written to `$HOME`).
@@ -32,30 +33,13 @@ fn caddy_passes_the_behaviour_tables() {
     let mut dirs = Vec::new();
     let checked = run_tables("caddy", |_, policy| {
         let port = free_port();
-        let exported = export(
-            Path::new(env!("CARGO_BIN_EXE_corsguard")),
-            &[
-                "caddy",
-                "--config",
-                &policy.display().to_string(),
-                "--upstream",
-                &format!("http://{upstream}"),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ],
-        );
+        let cli = Path::new(env!("CARGO_BIN_EXE_corsguard"));
+        let exported = export_listening(cli, "caddy", policy, upstream, port);
         let dir = TempDir::new("caddy");
         let cfg = dir.write("caddy.json", &exported.config);
-        let check = caddy(&bin, &dir)
-            .args(["validate", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "caddy rejects the exported configuration:\n{}\n--- caddy.json\n{}",
-            String::from_utf8_lossy(&check.stderr),
-            exported.config
+        assert_config_accepted(
+            caddy(&bin, &dir).args(["validate", "--config"]).arg(&cfg),
+            &exported.config,
         );
         let mut cmd = caddy(&bin, &dir);
         cmd.args(["run", "--config"]).arg(&cfg);

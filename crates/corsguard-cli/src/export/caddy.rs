@@ -27,17 +27,8 @@ use super::model::{
 };
 use super::{Export, Warnings, listen_address, proxy_target};
 
-/// Options of the Caddy export.
-#[derive(Debug, Clone)]
-pub struct CaddyOptions {
-    /// The server's `listen` address (`127.0.0.1:8080`, `:80`; a bare port means every
-    /// address).
-    pub listen: String,
-    /// The upstream every rule proxies to (unless a rule has its own).
-    pub upstream: Option<String>,
-    /// The policy file name, for the header comment.
-    pub source_name: String,
-}
+/// Options of the export (listen address, upstream, policy file name).
+pub type CaddyOptions = super::EdgeOptions;
 
 const ORIGIN: &str = "{http.request.header.Origin}";
 const ACRM: &str = "{http.request.header.Access-Control-Request-Method}";
@@ -190,12 +181,6 @@ impl Gen<'_> {
                 "the upstream's `Vary` is merged line by line: with several `Vary` lines each one gets the missing tokens (corsguard merges them into one line)",
             );
         }
-        if enforced.iter().any(|(_, c)| c.skip_same_origin) {
-            w.push(
-                None,
-                "same-origin requests are recognised by comparing `Origin` with the request's scheme and lower-cased Host (default port dropped), as corsguard does",
-            );
-        }
         for (name, c) in &enforced {
             if c.on_reject == OnReject::Forbid {
                 w.push(
@@ -224,56 +209,10 @@ impl Gen<'_> {
                 );
             }
         }
-        let mut regexes: Vec<(String, Vec<String>)> = Vec::new();
-        for (name, c) in &enforced {
-            for o in &c.origins {
-                if let OriginEntry::Regex(re) = o {
-                    match regexes.iter_mut().find(|(x, _)| x == re) {
-                        Some((_, rules)) => rules.push(name.clone()),
-                        None => regexes.push((re.clone(), vec![name.clone()])),
-                    }
-                }
-            }
-        }
-        for (re, rules) in regexes {
-            self.warnings.push(
-                None,
-                &format!("origin regex `{re}` ({}) runs as RE2 in Caddy (corsguard uses Rust `regex` syntax, where `\\d`, `\\w` and `.` are Unicode-aware); check that it means the same", rules.join(", ")),
-            );
-        }
-        for r in &self.model.rules {
-            if let PathMatch::Regex(re) = &r.path {
-                self.warnings.push(
-                    Some(&r.name),
-                    &format!("path regex `{re}` runs as RE2 in Caddy (corsguard uses Rust `regex` syntax)"),
-                );
-            }
-            if r.cors.as_ref().is_some_and(|c| c.mode == Mode::Shadow) {
-                self.warnings.push(
-                    Some(&r.name),
-                    "mode: shadow has no Caddy equivalent (no decision log, no metrics): the rule proxies without touching CORS headers, as shadow mode does",
-                );
-            }
-            if r.csrf.as_ref().is_some_and(|c| !c.enforce) {
-                self.warnings.push(
-                    Some(&r.name),
-                    "csrf mode: report has no Caddy equivalent (nothing is logged or counted): unsafe cross-origin requests pass unchanged",
-                );
-            }
-        }
-        if self.model.has_gateway {
-            self.warnings.push(
-                None,
-                "the `gateway:` section (listen, TLS, timeouts, limits, trusted proxies, WebSocket origin check) is not exported; configure Caddy's own equivalents",
-            );
-        }
-        self.warnings.push(
-            None,
-            "corsguard's decision log, traces and metrics have no Caddy equivalent",
-        );
+        super::runtime_gaps(&mut self.warnings, self.model, "Caddy", "RE2");
     }
 
-    /// The `"//"` lines: what this is, the rules, the warnings.
+    /// The notes: what this is, the rules, the warnings.
     fn comments(&self) -> Vec<String> {
         let mut c = vec![
             format!(

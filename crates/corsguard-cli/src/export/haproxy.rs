@@ -23,16 +23,8 @@ use super::model::{
 };
 use super::{Export, Warnings, listen_address, proxy_target};
 
-/// Options of the HAProxy export.
-#[derive(Debug, Clone)]
-pub struct HaproxyOptions {
-    /// `bind` address (`127.0.0.1:8080`, `:80`; a bare port means every address).
-    pub listen: String,
-    /// The upstream every rule proxies to (unless a rule has its own).
-    pub upstream: Option<String>,
-    /// The policy file name, for the header comment.
-    pub source_name: String,
-}
+/// Options of the export (listen address, upstream, policy file name).
+pub type HaproxyOptions = super::EdgeOptions;
 
 /// Token characters (RFC 9110), as a PCRE class body: `'` written `\x27` so that it never
 /// meets HAProxy's quoting.
@@ -141,53 +133,7 @@ impl Gen<'_> {
                 &format!("the application's `Vary` lines are joined into one line as they are (corsguard also drops empty and repeated tokens when it rewrites them); with more than {VARY_MAX_LINES} `Vary` lines, the tokens corsguard adds go on a line of their own"),
             );
         }
-        let mut regexes: Vec<(String, Vec<String>)> = Vec::new();
-        for (r, c) in &enforced {
-            for o in &c.origins {
-                if let OriginEntry::Regex(re) = o {
-                    match regexes.iter_mut().find(|(x, _)| x == re) {
-                        Some((_, rules)) => rules.push(r.name.clone()),
-                        None => regexes.push((re.clone(), vec![r.name.clone()])),
-                    }
-                }
-            }
-        }
-        for (re, rules) in regexes {
-            self.warnings.push(
-                None,
-                &format!("origin regex `{re}` ({}) runs as a PCRE in HAProxy (corsguard uses Rust `regex` syntax, where `\\d`, `\\w` and `.` are Unicode-aware); check that it means the same", rules.join(", ")),
-            );
-        }
-        for r in &self.model.rules {
-            if let PathMatch::Regex(re) = &r.path {
-                self.warnings.push(
-                    Some(&r.name),
-                    &format!("path regex `{re}` runs as a PCRE in HAProxy (corsguard uses Rust `regex` syntax)"),
-                );
-            }
-            if r.cors.as_ref().is_some_and(|c| c.mode == Mode::Shadow) {
-                self.warnings.push(
-                    Some(&r.name),
-                    "mode: shadow has no HAProxy equivalent (no decision log, no metrics): the rule proxies without touching CORS headers, as shadow mode does",
-                );
-            }
-            if r.csrf.as_ref().is_some_and(|c| !c.enforce) {
-                self.warnings.push(
-                    Some(&r.name),
-                    "csrf mode: report has no HAProxy equivalent (nothing is logged or counted): unsafe cross-origin requests pass unchanged",
-                );
-            }
-        }
-        if self.model.has_gateway {
-            self.warnings.push(
-                None,
-                "the `gateway:` section (listen, TLS, timeouts, limits, trusted proxies, WebSocket origin check) is not exported; configure HAProxy's own equivalents",
-            );
-        }
-        self.warnings.push(
-            None,
-            "corsguard's decision log, traces and metrics have no HAProxy equivalent",
-        );
+        super::runtime_gaps(&mut self.warnings, self.model, "HAProxy", "a PCRE");
     }
 
     fn header(&self, text: &mut String) {

@@ -162,6 +162,17 @@ pub fn proxy_target(upstream: &str) -> Result<String, String> {
     })
 }
 
+/// Options of the exports that write a complete server (HAProxy, Caddy).
+#[derive(Debug, Clone)]
+pub struct EdgeOptions {
+    /// Where the server listens (`127.0.0.1:8080`, `:80`; a bare port means every address).
+    pub listen: String,
+    /// The upstream every rule proxies to (unless a rule has its own).
+    pub upstream: Option<String>,
+    /// The policy file name, for the header comment.
+    pub source_name: String,
+}
+
 /// A listen address as HAProxy's `bind` and Caddy's `listen` want it: a bare port (`8080`)
 /// becomes `:8080` (every address); anything else is kept.
 pub fn listen_address(listen: &str) -> String {
@@ -171,6 +182,67 @@ pub fn listen_address(listen: &str) -> String {
     } else {
         listen.to_owned()
     }
+}
+
+/// The warnings every engine without corsguard's own runtime shares: origin and path regexes
+/// in `engine`'s `dialect` (`a PCRE`, `RE2`), shadow mode, CSRF report mode, the `gateway:`
+/// section, and the decision log. Origin regexes are listed once, with the rules using them.
+pub fn runtime_gaps(w: &mut Warnings, model: &model::PolicyModel, engine: &str, dialect: &str) {
+    let enforced = model
+        .rules
+        .iter()
+        .filter_map(|r| r.cors.as_ref().map(|c| (r, c)))
+        .filter(|(_, c)| c.mode == corsguard::Mode::Enforce);
+    let mut regexes: Vec<(String, Vec<String>)> = Vec::new();
+    for (r, c) in enforced {
+        for o in &c.origins {
+            if let model::OriginEntry::Regex(re) = o {
+                match regexes.iter_mut().find(|(x, _)| x == re) {
+                    Some((_, rules)) => rules.push(r.name.clone()),
+                    None => regexes.push((re.clone(), vec![r.name.clone()])),
+                }
+            }
+        }
+    }
+    for (re, rules) in regexes {
+        w.push(
+            None,
+            &format!("origin regex `{re}` ({}) runs as {dialect} in {engine} (corsguard uses Rust `regex` syntax, where `\\d`, `\\w` and `.` are Unicode-aware); check that it means the same", rules.join(", ")),
+        );
+    }
+    for r in &model.rules {
+        if let model::PathMatch::Regex(re) = &r.path {
+            w.push(
+                Some(&r.name),
+                &format!("path regex `{re}` runs as {dialect} in {engine} (corsguard uses Rust `regex` syntax)"),
+            );
+        }
+        if r.cors
+            .as_ref()
+            .is_some_and(|c| c.mode == corsguard::Mode::Shadow)
+        {
+            w.push(
+                Some(&r.name),
+                &format!("mode: shadow has no {engine} equivalent (no decision log, no metrics): the rule proxies without touching CORS headers, as shadow mode does"),
+            );
+        }
+        if r.csrf.as_ref().is_some_and(|c| !c.enforce) {
+            w.push(
+                Some(&r.name),
+                &format!("csrf mode: report has no {engine} equivalent (nothing is logged or counted): unsafe cross-origin requests pass unchanged"),
+            );
+        }
+    }
+    if model.has_gateway {
+        w.push(
+            None,
+            &format!("the `gateway:` section (listen, TLS, timeouts, limits, trusted proxies, WebSocket origin check) is not exported; configure {engine}'s own equivalents"),
+        );
+    }
+    w.push(
+        None,
+        &format!("corsguard's decision log, traces and metrics have no {engine} equivalent"),
+    );
 }
 
 /// Runs the command.
