@@ -42,6 +42,8 @@ const GOLDEN: &[(&str, &str)] = &[
     ("export-nginx.txt", "."),
     ("export-envoy.txt", "."),
     ("export-traefik.txt", "."),
+    ("export-haproxy.txt", "."),
+    ("export-caddy.txt", "."),
     ("import-nelmio.txt", IMPORT),
     ("import-nelmio-warnings.txt", IMPORT),
     ("import-django.txt", IMPORT),

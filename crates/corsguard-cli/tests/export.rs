@@ -287,7 +287,9 @@ fn errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[origin-wildcard-credentials]"));
     assert_eq!(
-        corsguard(&["export", "caddy", "-c", POLICY]).status.code(),
+        corsguard(&["export", "lighttpd", "-c", POLICY])
+            .status
+            .code(),
         Some(2)
     );
 }

@@ -181,6 +181,41 @@ pub fn export(bin: &Path, args: &[&str]) -> Export {
     }
 }
 
+/// Runs `corsguard export <target> --config <policy> --upstream http://<upstream> --listen
+/// 127.0.0.1:<port>` (the shape every runnable target takes) and panics unless it exits 0.
+pub fn export_listening(
+    bin: &Path,
+    target: &str,
+    policy: &Path,
+    upstream: SocketAddr,
+    port: u16,
+) -> Export {
+    export(
+        bin,
+        &[
+            target,
+            "--config",
+            &policy.display().to_string(),
+            "--upstream",
+            &format!("http://{upstream}"),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+    )
+}
+
+/// Runs an engine's own configuration check (`haproxy -c -f FILE`, `caddy validate`) and
+/// panics with its output and the configuration unless it succeeds.
+pub fn assert_config_accepted(cmd: &mut Command, config: &str) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} rejects the exported configuration:\n{}{}\n--- configuration\n{config}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A running engine, killed (by its PID, the child we started) on drop.
 #[derive(Debug)]
 pub struct Engine {

@@ -1,12 +1,15 @@
-//! `corsguard export TARGET --config FILE` (nginx, envoy, traefik, gateway-api, istio): the
-//! policy as configuration for an existing edge proxy. Whatever the target cannot express exactly is listed as a warning (on stderr
+//! `corsguard export TARGET --config FILE` (nginx, envoy, haproxy, caddy, traefik,
+//! gateway-api, istio): the policy as configuration for an existing edge proxy. Whatever the
+//! target cannot express exactly is listed as a warning (on stderr
 //! and as comments at the top of the output) or refused with an error; nothing is dropped
 //! silently.
 //!
 //! Exit status: 0 exported (warnings included), 1 the target cannot express the policy,
 //! 2 usage error or invalid policy.
 
+pub mod caddy;
 pub mod envoy;
+pub mod haproxy;
 pub mod k8s;
 pub mod model;
 pub mod nginx;
@@ -31,13 +34,17 @@ Examples:
   corsguard export traefik --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 --output-dir traefik/
   corsguard export gateway-api --config corsguard.yaml --parent-ref infra/edge --backend api:8080 > route.yaml
   corsguard export istio --config corsguard.yaml --parent-ref istio-system/ingress --backend api:8080
+  corsguard export haproxy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o haproxy.cfg
+  corsguard export caddy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o caddy.json
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
 pub struct Args {
     /// The target: `nginx` (maps + server blocks for `http { }`), `envoy` (the CORS filter
-    /// and a route configuration with `CorsPolicy` per route) or `traefik` (routers and
-    /// headers middlewares for the file provider).
+    /// and a route configuration with `CorsPolicy` per route), `haproxy` (a complete
+    /// haproxy.cfg), `caddy` (a complete Caddy JSON configuration), `traefik` (routers and
+    /// headers middlewares for the file provider), `gateway-api` (HTTPRoute) or `istio`
+    /// (VirtualService).
     #[arg(value_enum)]
     pub target: Target,
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
@@ -50,8 +57,9 @@ pub struct Args {
     /// their own `upstream` keep it.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
-    /// nginx: the `listen` parameters of the server blocks; traefik: the entry point address
-    /// (`8080` alone means `:8080`).
+    /// Where the exported server listens: nginx's `listen` parameters (`8080`,
+    /// `127.0.0.1:8080`, `443 ssl`); haproxy, caddy and traefik: `ADDR:PORT` or `:PORT` (a
+    /// bare port listens on every address).
     #[arg(long, default_value = "80", value_name = "LISTEN")]
     pub listen: String,
     /// nginx: the `server_name` of the default server.
@@ -103,6 +111,12 @@ pub enum Target {
     GatewayApi,
     /// Istio (`VirtualService` with `corsPolicy` per HTTP route).
     Istio,
+    /// HAProxy (a complete haproxy.cfg: ACLs, variables, `http-request return`,
+    /// `http-after-response`; tested against HAProxy 2.6).
+    Haproxy,
+    /// Caddy (a complete JSON configuration: matchers, `static_response`, `headers`,
+    /// `reverse_proxy`; tested against Caddy 2.6).
+    Caddy,
 }
 
 /// One difference between corsguard and the target.
@@ -212,6 +226,89 @@ fn k8s_options(args: &Args, source_name: String) -> Result<k8s::K8sOptions, Stri
     })
 }
 
+/// Options of the exports that write a complete server (HAProxy, Caddy).
+#[derive(Debug, Clone)]
+pub struct EdgeOptions {
+    /// Where the server listens (`127.0.0.1:8080`, `:80`; a bare port means every address).
+    pub listen: String,
+    /// The upstream every rule proxies to (unless a rule has its own).
+    pub upstream: Option<String>,
+    /// The policy file name, for the header comment.
+    pub source_name: String,
+}
+
+/// A listen address as HAProxy's `bind` and Caddy's `listen` want it: a bare port (`8080`)
+/// becomes `:8080` (every address); anything else is kept.
+pub fn listen_address(listen: &str) -> String {
+    let listen = listen.trim();
+    if !listen.is_empty() && listen.bytes().all(|b| b.is_ascii_digit()) {
+        format!(":{listen}")
+    } else {
+        listen.to_owned()
+    }
+}
+
+/// The warnings every engine without corsguard's own runtime shares: origin and path regexes
+/// in `engine`'s `dialect` (`a PCRE`, `RE2`), shadow mode, CSRF report mode, the `gateway:`
+/// section, and the decision log. Origin regexes are listed once, with the rules using them.
+pub fn runtime_gaps(w: &mut Warnings, model: &model::PolicyModel, engine: &str, dialect: &str) {
+    let enforced = model
+        .rules
+        .iter()
+        .filter_map(|r| r.cors.as_ref().map(|c| (r, c)))
+        .filter(|(_, c)| c.mode == corsguard::Mode::Enforce);
+    let mut regexes: Vec<(String, Vec<String>)> = Vec::new();
+    for (r, c) in enforced {
+        for o in &c.origins {
+            if let model::OriginEntry::Regex(re) = o {
+                match regexes.iter_mut().find(|(x, _)| x == re) {
+                    Some((_, rules)) => rules.push(r.name.clone()),
+                    None => regexes.push((re.clone(), vec![r.name.clone()])),
+                }
+            }
+        }
+    }
+    for (re, rules) in regexes {
+        w.push(
+            None,
+            &format!("origin regex `{re}` ({}) runs as {dialect} in {engine} (corsguard uses Rust `regex` syntax, where `\\d`, `\\w` and `.` are Unicode-aware); check that it means the same", rules.join(", ")),
+        );
+    }
+    for r in &model.rules {
+        if let model::PathMatch::Regex(re) = &r.path {
+            w.push(
+                Some(&r.name),
+                &format!("path regex `{re}` runs as {dialect} in {engine} (corsguard uses Rust `regex` syntax)"),
+            );
+        }
+        if r.cors
+            .as_ref()
+            .is_some_and(|c| c.mode == corsguard::Mode::Shadow)
+        {
+            w.push(
+                Some(&r.name),
+                &format!("mode: shadow has no {engine} equivalent (no decision log, no metrics): the rule proxies without touching CORS headers, as shadow mode does"),
+            );
+        }
+        if r.csrf.as_ref().is_some_and(|c| !c.enforce) {
+            w.push(
+                Some(&r.name),
+                &format!("csrf mode: report has no {engine} equivalent (nothing is logged or counted): unsafe cross-origin requests pass unchanged"),
+            );
+        }
+    }
+    if model.has_gateway {
+        w.push(
+            None,
+            &format!("the `gateway:` section (listen, TLS, timeouts, limits, trusted proxies, WebSocket origin check) is not exported; configure {engine}'s own equivalents"),
+        );
+    }
+    w.push(
+        None,
+        &format!("corsguard's decision log, traces and metrics have no {engine} equivalent"),
+    );
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     let style = Style::detect_stderr();
@@ -278,6 +375,22 @@ pub fn run(args: Args) -> ExitCode {
                 k8s::gateway_api::export(&model, &opts)
             }
         }
+        Target::Haproxy => haproxy::export(
+            &model,
+            &haproxy::HaproxyOptions {
+                listen: args.listen.clone(),
+                upstream: args.upstream.clone(),
+                source_name,
+            },
+        ),
+        Target::Caddy => caddy::export(
+            &model,
+            &caddy::CaddyOptions {
+                listen: args.listen.clone(),
+                upstream: args.upstream.clone(),
+                source_name,
+            },
+        ),
     };
     let export = match result {
         Ok(e) => e,

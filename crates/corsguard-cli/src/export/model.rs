@@ -102,6 +102,17 @@ impl HostPattern {
         }
     }
 
+    /// An anchored regular expression over the `Host` header (PCRE and RE2 compatible; apply
+    /// it case-insensitively) accepting what corsguard's host matcher accepts: the host with
+    /// an optional trailing dot and any port.
+    pub fn to_regex(&self) -> String {
+        let port = "\\.?(?::[^:]*)?$";
+        match self {
+            HostPattern::Exact(h) => format!("^{}{port}", escape_regex(h)),
+            HostPattern::Subdomains(b) => format!("^.+\\.{}{port}", escape_regex(b)),
+        }
+    }
+
     /// Whether every host this pattern matches is also matched by `other`.
     pub fn within(&self, other: &HostPattern) -> bool {
         let under = |name: &str, base: &str| {
@@ -347,6 +358,234 @@ impl CorsModel {
     }
 }
 
+/// The request facts a rule's answer depends on: every decision corsguard takes for an
+/// enforced rule falls into one of these, and an exporter renders one answer per outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No `Origin`, or a same-origin request: not cross-origin CORS.
+    None,
+    /// An actual request from an allowed origin.
+    Actual,
+    /// An actual request from a refused origin.
+    ActualRefused,
+    /// A preflight that passes every check.
+    Preflight,
+    /// A preflight from an allowed origin refused for its method, headers or PNA.
+    PreflightRefused,
+    /// A preflight from a refused origin.
+    PreflightOriginRefused,
+}
+
+impl Outcome {
+    /// Every outcome, in a stable order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::None,
+        Outcome::Actual,
+        Outcome::ActualRefused,
+        Outcome::Preflight,
+        Outcome::PreflightRefused,
+        Outcome::PreflightOriginRefused,
+    ];
+
+    /// A short kebab-case name for generated identifiers (`actual-refused`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::None => "none",
+            Outcome::Actual => "actual",
+            Outcome::ActualRefused => "actual-refused",
+            Outcome::Preflight => "preflight",
+            Outcome::PreflightRefused => "preflight-refused",
+            Outcome::PreflightOriginRefused => "preflight-origin-refused",
+        }
+    }
+}
+
+/// Where a response header's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A constant.
+    Const(String),
+    /// The request's `Origin` (admitted, so one line).
+    Origin,
+    /// The requested method (`Access-Control-Request-Method`), when it is a single token;
+    /// absent otherwise.
+    RequestMethod,
+    /// The requested header names, reflected (lower case, joined by `,`, Authorization
+    /// only when listed); absent when nothing is left, and `*` without credentials when
+    /// Authorization was not requested.
+    RequestHeaders,
+    /// `true` when the request carries `Access-Control-Request-Private-Network: true`;
+    /// absent otherwise.
+    PrivateNetworkRequested,
+}
+
+/// The CORS response headers corsguard owns, in the order [`Answer::headers`] gives them.
+pub const CORS_HEADERS: [&str; 7] = [
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Max-Age",
+    "Access-Control-Allow-Private-Network",
+    "Access-Control-Expose-Headers",
+];
+
+/// The `Vary` tokens corsguard may add, in the order of [`Answer::vary`].
+pub const VARY_TOKENS: [&str; 4] = [
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+];
+
+/// What corsguard answers for one outcome of one rule (mirrors `decision.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// `Access-Control-Allow-Origin`.
+    pub acao: Option<Source>,
+    /// `Access-Control-Allow-Credentials: true`.
+    pub acac: bool,
+    /// `Access-Control-Allow-Methods`.
+    pub acam: Option<Source>,
+    /// `Access-Control-Allow-Headers`.
+    pub acah: Option<Source>,
+    /// `Access-Control-Max-Age`.
+    pub acma: Option<Source>,
+    /// `Access-Control-Allow-Private-Network` ([`Source::PrivateNetworkRequested`]).
+    pub acapn: Option<Source>,
+    /// `Access-Control-Expose-Headers`.
+    pub aceh: Option<Source>,
+    /// Which of [`VARY_TOKENS`] the response needs (merged into the application's `Vary`).
+    pub vary: [bool; 4],
+    /// `Some(status)`: answered without the application; `None`: forwarded to it.
+    pub status: Option<u16>,
+}
+
+impl Answer {
+    /// The value of each of [`CORS_HEADERS`], in that order.
+    pub fn headers(&self) -> [Option<Source>; 7] {
+        [
+            self.acao.clone(),
+            self.acac.then(|| Source::Const("true".into())),
+            self.acam.clone(),
+            self.acah.clone(),
+            self.acma.clone(),
+            self.acapn.clone(),
+            self.aceh.clone(),
+        ]
+    }
+
+    /// The `Vary` tokens the response needs.
+    pub fn vary_tokens(&self) -> Vec<&'static str> {
+        VARY_TOKENS
+            .iter()
+            .zip(self.vary)
+            .filter(|(_, on)| *on)
+            .map(|(t, _)| *t)
+            .collect()
+    }
+}
+
+impl CorsModel {
+    /// What corsguard answers for `o` (mirrors `decide_cors` and `refuse` in `decision.rs`).
+    pub fn answer(&self, o: Outcome) -> Answer {
+        let c = self;
+        let forbid = c.on_reject == OnReject::Forbid;
+        let base_vary = !c.constant();
+        let origin_value = || match &c.constant_acao {
+            Some(v) => Source::Const(v.clone()),
+            None => Source::Origin,
+        };
+        let constant = |a: &mut Answer| {
+            if let Some(v) = &c.constant_acao {
+                a.acao = Some(Source::Const(v.clone()));
+                a.acac = c.credentials;
+                a.aceh = c.aceh.clone().map(Source::Const);
+            }
+        };
+        let preflight_action = if c.passthrough {
+            None
+        } else {
+            Some(c.preflight_status)
+        };
+        let mut a = Answer {
+            vary: [base_vary, false, false, false],
+            ..Answer::default()
+        };
+        match o {
+            Outcome::None => constant(&mut a),
+            Outcome::Actual => {
+                a.acao = Some(origin_value());
+                a.acac = c.credentials;
+                a.aceh = c.aceh.clone().map(Source::Const);
+            }
+            Outcome::ActualRefused => {
+                if forbid {
+                    a.status = Some(403);
+                } else {
+                    constant(&mut a);
+                }
+            }
+            Outcome::PreflightOriginRefused => {
+                if forbid {
+                    a.vary = [base_vary, true, true, false];
+                    a.status = Some(403);
+                } else {
+                    constant(&mut a);
+                    a.status = preflight_action;
+                }
+            }
+            Outcome::Preflight | Outcome::PreflightRefused => {
+                a.vary = [
+                    base_vary,
+                    forbid || (c.methods_any && c.credentials),
+                    forbid || c.headers_any,
+                    forbid || c.private_network,
+                ];
+                if forbid && o == Outcome::PreflightRefused {
+                    a.status = Some(403);
+                    return a;
+                }
+                a.status = preflight_action;
+                a.acao = Some(origin_value());
+                a.acac = c.credentials;
+                a.acma = c.acma.clone().map(Source::Const);
+                a.acam = if c.methods_any && c.credentials {
+                    Some(Source::RequestMethod)
+                } else {
+                    c.acam.clone().map(Source::Const)
+                };
+                a.acah = if c.reflects_headers() {
+                    Some(Source::RequestHeaders)
+                } else {
+                    c.acah.clone().map(Source::Const)
+                };
+                if c.private_network {
+                    a.acapn = Some(Source::PrivateNetworkRequested);
+                }
+            }
+        }
+        a
+    }
+
+    /// `allow_headers: ['*']` reflects the request's headers with credentials, and without
+    /// credentials when Authorization is requested but not listed.
+    pub fn reflects_headers(&self) -> bool {
+        self.headers_any && (self.credentials || !self.authorization_listed)
+    }
+
+    /// Whether the answer depends on the requested method (`on_reject: forbid` refuses on
+    /// it; `allow_methods: ['*']` with credentials reflects it).
+    pub fn needs_method_fact(&self) -> bool {
+        self.on_reject == OnReject::Forbid || (self.methods_any && self.credentials)
+    }
+
+    /// Every outcome with its answer.
+    pub fn answers(&self) -> Vec<(Outcome, Answer)> {
+        Outcome::ALL.iter().map(|o| (*o, self.answer(*o))).collect()
+    }
+}
+
 /// One rule (a `paths:` entry or the defaults).
 #[derive(Debug, Clone)]
 pub struct RuleModel {
@@ -364,6 +603,32 @@ pub struct RuleModel {
     pub cors: Option<CorsModel>,
     /// `None` for `csrf.mode: off`.
     pub csrf: Option<CsrfModel>,
+}
+
+impl RuleModel {
+    /// The rule's own upstream: a path rule's `upstream`. `None` for the defaults, whose
+    /// `upstream` is `gateway.upstream` ([`PolicyModel::gateway_upstream`]), the fallback
+    /// after `--upstream`, not an upstream of their own.
+    pub fn own_upstream(&self) -> Option<&str> {
+        self.upstream.as_deref().filter(|_| self.name != "defaults")
+    }
+
+    /// The rule in one line, for the comments of an export: matcher, hosts and what it does
+    /// (`path: /api on hosts *.example.com (CORS)`).
+    pub fn summary(&self) -> String {
+        let what = match &self.cors {
+            None => "cors: false",
+            Some(c) if c.mode == Mode::Shadow => "mode: shadow",
+            Some(_) => "CORS",
+        };
+        let hosts = if self.hosts.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = self.hosts.iter().map(HostPattern::text).collect();
+            format!(" on hosts {}", list.join(", "))
+        };
+        format!("{}{hosts} ({what})", self.path.describe())
+    }
 }
 
 /// A rule's CSRF protection, for exports.

@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 use corsguard::{Mode, OnReject};
 
 use super::model::{
-    CorsModel, CsrfModel, HostPattern, OriginEntry, PathMatch, PolicyModel, RuleModel,
+    Answer, CORS_HEADERS, CorsModel, CsrfModel, HostPattern, OriginEntry, Outcome, PathMatch,
+    PolicyModel, RuleModel, Source, VARY_TOKENS,
 };
 use super::{Export, Warnings, proxy_target};
 
@@ -30,45 +31,6 @@ pub struct NginxOptions {
     pub upstream: Option<String>,
     /// The policy file name, for the header comment.
     pub source_name: String,
-}
-
-/// The request facts a rule's outcome depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    /// No `Origin`, or a same-origin request: not cross-origin CORS.
-    None,
-    /// An actual request from an allowed origin.
-    Actual,
-    /// An actual request from a refused origin.
-    ActualRefused,
-    /// A preflight that passes every check.
-    Preflight,
-    /// A preflight from an allowed origin refused for its method, headers or PNA.
-    PreflightRefused,
-    /// A preflight from a refused origin.
-    PreflightOriginRefused,
-}
-
-const OUTCOMES: [Outcome; 6] = [
-    Outcome::None,
-    Outcome::Actual,
-    Outcome::ActualRefused,
-    Outcome::Preflight,
-    Outcome::PreflightRefused,
-    Outcome::PreflightOriginRefused,
-];
-
-impl Outcome {
-    fn name(self) -> &'static str {
-        match self {
-            Outcome::None => "none",
-            Outcome::Actual => "actual",
-            Outcome::ActualRefused => "actual-refused",
-            Outcome::Preflight => "preflight",
-            Outcome::PreflightRefused => "preflight-refused",
-            Outcome::PreflightOriginRefused => "preflight-origin-refused",
-        }
-    }
 }
 
 /// A header value: a constant or an nginx variable.
@@ -87,131 +49,21 @@ impl Val {
     }
 }
 
-/// What corsguard answers for one outcome of one rule (mirrors `decision.rs`).
-#[derive(Debug, Clone, Default)]
-struct Answer {
-    acao: Option<Val>,
-    acac: bool,
-    acam: Option<Val>,
-    acah: Option<Val>,
-    acma: Option<Val>,
-    acapn: Option<Val>,
-    aceh: Option<Val>,
-    /// Origin, ACRM, ACRH, ACRPN.
-    vary: [bool; 4],
-    /// `Some(status)`: answered by nginx; `None`: proxied.
-    status: Option<u16>,
-}
-
-const HEADERS: [&str; 7] = [
-    "Access-Control-Allow-Origin",
-    "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Methods",
-    "Access-Control-Allow-Headers",
-    "Access-Control-Max-Age",
-    "Access-Control-Allow-Private-Network",
-    "Access-Control-Expose-Headers",
-];
-const VARY_TOKENS: [&str; 4] = [
-    "Origin",
-    "Access-Control-Request-Method",
-    "Access-Control-Request-Headers",
-    "Access-Control-Request-Private-Network",
-];
-
 /// Token characters accepted for methods and header names (`$` and backquote left out: they
 /// would need escaping in nginx and no browser sends them).
 const TOKEN_CLASS: &str = "[!#%&'*+.^_|~0-9A-Za-z-]";
 /// Lower-case token characters: the ACRH form browsers send.
 const LOWER_TOKEN_CLASS: &str = "[!#%&'*+.^_|~0-9a-z-]";
 
-fn answer(c: &CorsModel, id: &str, o: Outcome) -> Answer {
-    let forbid = c.on_reject == OnReject::Forbid;
-    let base_vary = !c.constant();
-    let origin_value = || match &c.constant_acao {
-        Some(v) => Val::Const(v.clone()),
-        None => Val::Var("http_origin".into()),
-    };
-    let constant = |a: &mut Answer| {
-        if let Some(v) = &c.constant_acao {
-            a.acao = Some(Val::Const(v.clone()));
-            a.acac = c.credentials;
-            a.aceh = c.aceh.clone().map(Val::Const);
-        }
-    };
-    let preflight_action = if c.passthrough {
-        None
-    } else {
-        Some(c.preflight_status)
-    };
-    let mut a = Answer {
-        vary: [base_vary, false, false, false],
-        ..Answer::default()
-    };
-    match o {
-        Outcome::None => constant(&mut a),
-        Outcome::Actual => {
-            a.acao = Some(origin_value());
-            a.acac = c.credentials;
-            a.aceh = c.aceh.clone().map(Val::Const);
-        }
-        Outcome::ActualRefused => {
-            if forbid {
-                a.status = Some(403);
-            } else {
-                constant(&mut a);
-            }
-        }
-        Outcome::PreflightOriginRefused => {
-            if forbid {
-                a.vary = [base_vary, true, true, false];
-                a.status = Some(403);
-            } else {
-                constant(&mut a);
-                a.status = preflight_action;
-            }
-        }
-        Outcome::Preflight | Outcome::PreflightRefused => {
-            a.vary = [
-                base_vary,
-                forbid || (c.methods_any && c.credentials),
-                forbid || c.headers_any,
-                forbid || c.private_network,
-            ];
-            if forbid && o == Outcome::PreflightRefused {
-                a.status = Some(403);
-                return a;
-            }
-            a.status = preflight_action;
-            a.acao = Some(origin_value());
-            a.acac = c.credentials;
-            a.acma = c.acma.clone().map(Val::Const);
-            a.acam = if c.methods_any && c.credentials {
-                Some(Val::Var(format!("corsguard_{id}_acam")))
-            } else {
-                c.acam.clone().map(Val::Const)
-            };
-            a.acah = if reflects_headers(c) {
-                Some(Val::Var(format!("corsguard_{id}_acah")))
-            } else {
-                c.acah.clone().map(Val::Const)
-            };
-            if c.private_network {
-                a.acapn = Some(Val::Var("corsguard_acapn".into()));
-            }
-        }
+/// The nginx value of a header source: constants quoted, reflections as variables.
+fn val(s: &Source, id: &str) -> Val {
+    match s {
+        Source::Const(v) => Val::Const(v.clone()),
+        Source::Origin => Val::Var("http_origin".into()),
+        Source::RequestMethod => Val::Var(format!("corsguard_{id}_acam")),
+        Source::RequestHeaders => Val::Var(format!("corsguard_{id}_acah")),
+        Source::PrivateNetworkRequested => Val::Var("corsguard_acapn".into()),
     }
-    a
-}
-
-/// `allow_headers: ['*']` reflects the request's headers with credentials, and without
-/// credentials when Authorization is requested but not listed.
-fn reflects_headers(c: &CorsModel) -> bool {
-    c.headers_any && (c.credentials || !c.authorization_listed)
-}
-
-fn needs_method_fact(c: &CorsModel) -> bool {
-    c.on_reject == OnReject::Forbid || (c.methods_any && c.credentials)
 }
 
 /// Quotes a string for nginx: `"` and the backslash sequences nginx's parser rewrites in a
@@ -333,7 +185,7 @@ impl Gen<'_> {
                     "on_reject: forbid: corsguard's bounds on Access-Control-Request-Headers (at most 16 lines, a limit on empty elements) are not enforced; headers are judged by name only",
                 );
             }
-            if reflects_headers(c) {
+            if c.reflects_headers() {
                 w.push(
                     Some(name),
                     "allow_headers: ['*'] reflects Access-Control-Request-Headers only in the form browsers send (lower-case names joined by `,` without spaces); other spellings, which corsguard would normalise, get no reflected Access-Control-Allow-Headers",
@@ -430,30 +282,7 @@ impl Gen<'_> {
         );
         text.push_str("#\n# Rules (first match wins, as in corsguard):\n");
         for r in &self.model.rules {
-            let what = match &r.cors {
-                None => "cors: false".to_string(),
-                Some(c) if c.mode == Mode::Shadow => "mode: shadow".into(),
-                Some(_) => "CORS".into(),
-            };
-            let hosts = if r.hosts.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " on hosts {}",
-                    r.hosts
-                        .iter()
-                        .map(HostPattern::text)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let _ = writeln!(
-                text,
-                "#   {:<9} {}{} ({what})",
-                r.name,
-                r.path.describe(),
-                hosts
-            );
+            let _ = writeln!(text, "#   {:<9} {}", r.name, r.summary());
         }
         if !self.warnings.is_empty() {
             text.push_str("#\n# Warnings (where nginx differs from corsguard):\n");
@@ -681,7 +510,7 @@ impl Gen<'_> {
         self.line(&m);
 
         // Method (only where the answer depends on it).
-        if needs_method_fact(c) {
+        if c.needs_method_fact() {
             let mut m = format!(
                 "map $http_access_control_request_method $corsguard_{id}_method {{\n    default b;  # not a single method token\n"
             );
@@ -758,7 +587,7 @@ impl Gen<'_> {
             m.push('}');
             self.line(&m);
         }
-        if reflects_headers(c) {
+        if c.reflects_headers() {
             let list = format!("{LOWER_TOKEN_CLASS}+(?:,{LOWER_TOKEN_CLASS}+)*");
             if c.credentials && c.authorization_listed {
                 self.line(
@@ -801,7 +630,7 @@ impl Gen<'_> {
             } else {
                 "0"
             },
-            if needs_method_fact(c) {
+            if c.needs_method_fact() {
                 format!("${{corsguard_{id}_method}}")
             } else {
                 "k".into()
@@ -828,10 +657,9 @@ impl Gen<'_> {
         ));
 
         // Outcome → headers, status, Vary.
-        let answers: Vec<(Outcome, Answer)> =
-            OUTCOMES.iter().map(|o| (*o, answer(c, id, *o))).collect();
+        let answers: Vec<(Outcome, Answer)> = c.answers();
         let headers = header_vars(&answers);
-        for (i, name) in HEADERS.iter().enumerate() {
+        for (i, name) in CORS_HEADERS.iter().enumerate() {
             if !headers.contains(&i) {
                 continue;
             }
@@ -840,7 +668,7 @@ impl Gen<'_> {
                 short(i)
             );
             for (o, a) in &answers {
-                if let Some(v) = value_of(a, i) {
+                if let Some(v) = value_of(a, id, i) {
                     let _ = writeln!(m, "    {} {};", o.name(), v.render());
                 }
             }
@@ -988,8 +816,7 @@ impl Gen<'_> {
 
     fn cors_location(&mut self, r: &RuleModel, c: &CorsModel) {
         let id = &r.id;
-        let answers: Vec<(Outcome, Answer)> =
-            OUTCOMES.iter().map(|o| (*o, answer(c, id, *o))).collect();
+        let answers: Vec<(Outcome, Answer)> = c.answers();
         self.line(&format!(
             "        set $corsguard_vary_need $corsguard_{id}_vary;"
         ));
@@ -1001,12 +828,12 @@ impl Gen<'_> {
             ));
         }
         self.line("        # corsguard owns these headers: the application's copies are replaced.");
-        for h in HEADERS {
+        for h in CORS_HEADERS {
             self.line(&format!("        proxy_hide_header {h};"));
         }
         self.line("        proxy_hide_header Vary;");
         let headers = header_vars(&answers);
-        for (i, h) in HEADERS.iter().enumerate() {
+        for (i, h) in CORS_HEADERS.iter().enumerate() {
             if headers.contains(&i) {
                 self.line(&format!(
                     "        add_header {h} $corsguard_{id}_{} always;",
@@ -1035,22 +862,18 @@ fn short(i: usize) -> &'static str {
     .unwrap_or("x")
 }
 
-fn value_of(a: &Answer, i: usize) -> Option<Val> {
-    match i {
-        0 => a.acao.clone(),
-        1 => a.acac.then(|| Val::Const("true".into())),
-        2 => a.acam.clone(),
-        3 => a.acah.clone(),
-        4 => a.acma.clone(),
-        5 => a.acapn.clone(),
-        _ => a.aceh.clone(),
-    }
+fn value_of(a: &Answer, id: &str, i: usize) -> Option<Val> {
+    a.headers().get(i).cloned().flatten().map(|s| val(&s, id))
 }
 
 /// Indices of the headers some outcome sets.
 fn header_vars(answers: &[(Outcome, Answer)]) -> BTreeSet<usize> {
-    (0..HEADERS.len())
-        .filter(|i| answers.iter().any(|(_, a)| value_of(a, *i).is_some()))
+    (0..CORS_HEADERS.len())
+        .filter(|i| {
+            answers
+                .iter()
+                .any(|(_, a)| a.headers().get(*i).is_some_and(Option::is_some))
+        })
         .collect()
 }
 
