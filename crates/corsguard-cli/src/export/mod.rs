@@ -26,12 +26,13 @@ Examples:
   corsguard export nginx --config corsguard.yaml --upstream http://127.0.0.1:9000 > /etc/nginx/conf.d/api.conf
   corsguard export nginx --config corsguard.yaml --listen '443 ssl' --server-name api.example.com
   corsguard export envoy --config corsguard.yaml --cluster api > cors-routes.yaml
+  corsguard export envoy --config corsguard.yaml --bootstrap --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000 > envoy.yaml
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
 pub struct Args {
-    /// The target: `nginx` (maps + server blocks for `http { }`) or `envoy` (the CORS filter
-    /// and a route configuration with `CorsPolicy` per route).
+    /// The target: `nginx` (maps + server blocks for `http { }`) or `envoy` (a Lua filter, the
+    /// CORS filter and a route configuration with `CorsPolicy` per route).
     #[arg(value_enum)]
     pub target: Target,
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
@@ -44,7 +45,8 @@ pub struct Args {
     /// their own `upstream` keep it.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
-    /// nginx: the `listen` parameters of the server blocks.
+    /// nginx: the `listen` parameters of the server blocks. envoy --bootstrap: the listener,
+    /// `PORT` (on 0.0.0.0), `ADDR:PORT` or `[V6]:PORT`.
     #[arg(long, default_value = "80", value_name = "LISTEN")]
     pub listen: String,
     /// nginx: the `server_name` of the default server.
@@ -54,6 +56,13 @@ pub struct Args {
     /// a cluster named after the rule).
     #[arg(long, default_value = "app", value_name = "NAME")]
     pub cluster: String,
+    /// envoy: a complete runnable bootstrap (listener, connection manager, filters, routes,
+    /// clusters) instead of a fragment.
+    #[arg(long)]
+    pub bootstrap: bool,
+    /// envoy --bootstrap: also an admin interface on `ADDR:PORT` (none by default).
+    #[arg(long, value_name = "ADDR:PORT", requires = "bootstrap")]
+    pub admin: Option<String>,
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -64,7 +73,8 @@ pub struct Args {
 pub enum Target {
     /// nginx (`map` + `server` blocks; tested against nginx 1.22).
     Nginx,
-    /// Envoy (`envoy.filters.http.cors` + `CorsPolicy` in `typed_per_filter_config`).
+    /// Envoy (a Lua filter, `envoy.filters.http.cors` + `CorsPolicy` in
+    /// `typed_per_filter_config`; tested against Envoy 1.40).
     Envoy,
 }
 
@@ -185,6 +195,10 @@ pub fn run(args: Args) -> ExitCode {
                 cluster: args.cluster.clone(),
                 upstream: args.upstream.clone(),
                 source_name,
+                bootstrap: args.bootstrap.then(|| envoy::BootstrapOptions {
+                    listen: args.listen.clone(),
+                    admin: args.admin.clone(),
+                }),
             },
         ),
     };
