@@ -69,6 +69,7 @@ pub(super) fn render(
     filters: &str,
     routes: &str,
     clusters: &str,
+    re2_limit: Option<usize>,
 ) -> Result<String, String> {
     let (addr, port) = socket_address(&b.listen, "--listen")?;
     let mut out = String::from("static_resources:\n  listeners:\n    - name: corsguard\n");
@@ -82,6 +83,14 @@ pub(super) fn render(
     if !clusters.is_empty() {
         out.push_str("  clusters:\n");
         out.push_str(&indent(clusters, 4));
+    }
+    if let Some(n) = re2_limit {
+        let _ = writeln!(
+            out,
+            "# The Origin matchers join a rule's allow-list into one RE2 regex, larger than Envoy's\n\
+             # default program size limit of 100.\n\
+             layered_runtime:\n  layers:\n    - name: corsguard\n      static_layer:\n        re2.max_program_size.error_level: {n}"
+        );
     }
     if let Some(admin) = &b.admin {
         let (addr, port) = socket_address(admin, "--admin")?;

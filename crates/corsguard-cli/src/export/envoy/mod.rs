@@ -99,6 +99,18 @@ fn indent(text: &str, n: usize) -> String {
     out
 }
 
+/// The `re2.max_program_size.error_level` the configuration needs: Envoy refuses a regex whose
+/// RE2 program is larger than 100 by default, and the `Origin` matchers join a rule's whole
+/// allow-list. A program is never larger than twice its regex's length.
+fn re2_program_limit(config: &str) -> Option<usize> {
+    let longest = config
+        .split("regex: '")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("' }").map(|(re, _)| re.len()))
+        .max()?;
+    (longest > 50).then(|| (2 * longest).max(1000))
+}
+
 /// What Envoy does differently, for every rule.
 fn warnings(model: &PolicyModel, bootstrap: bool) -> Warnings {
     let mut w = Warnings::default();
@@ -216,6 +228,17 @@ pub fn export(model: &PolicyModel, opts: &EnvoyOptions) -> Result<Export, String
             );
         }
     }
+    let filters = http_filters();
+    let routes = route::route_config(model, &cluster_of);
+    let clusters = bootstrap::clusters(&clusters);
+    let re2_limit = re2_program_limit(&routes);
+    if let (None, Some(n)) = (&opts.bootstrap, re2_limit) {
+        let _ = writeln!(
+            out,
+            "# The Origin matchers' RE2 programs may exceed Envoy's default limit of 100: set the\n\
+             # runtime key `re2.max_program_size.error_level: {n}` (`--bootstrap` does)."
+        );
+    }
     if w.is_empty() {
         out.push_str("#\n# Envoy runs this policy exactly as corsguard does.\n");
     } else {
@@ -230,11 +253,10 @@ pub fn export(model: &PolicyModel, opts: &EnvoyOptions) -> Result<Export, String
         }
     }
     out.push('\n');
-    let filters = http_filters();
-    let routes = route::route_config(model, &cluster_of);
-    let clusters = bootstrap::clusters(&clusters);
     match &opts.bootstrap {
-        Some(b) => out.push_str(&bootstrap::render(b, &filters, &routes, &clusters)?),
+        Some(b) => out.push_str(&bootstrap::render(
+            b, &filters, &routes, &clusters, re2_limit,
+        )?),
         None => {
             out.push_str("http_filters:\n");
             out.push_str(&indent(&filters, 2));
@@ -275,5 +297,16 @@ mod tests {
         let src = lua_source();
         assert!(!src.contains("--CSRF_BODIES--"));
         assert!(src.contains("[\"csrf-cross-site\"] = \"403 Forbidden: cross-origin request refused (csrf-cross-site)"));
+    }
+
+    #[test]
+    fn re2_limit_follows_the_longest_regex() {
+        assert_eq!(re2_program_limit("match: { prefix: '/' }"), None);
+        assert_eq!(re2_program_limit("safe_regex: { regex: '^/a$' }"), None);
+        let long = format!(
+            "safe_regex: {{ regex: '{}' }} x regex: '^b$' }}",
+            "a".repeat(600)
+        );
+        assert_eq!(re2_program_limit(&long), Some(1200));
     }
 }

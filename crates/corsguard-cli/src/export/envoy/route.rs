@@ -153,6 +153,18 @@ struct Variant<'a> {
     matchers: Vec<&'a str>,
 }
 
+impl Variant<'_> {
+    /// The route name's suffix: which origins take this route.
+    fn class(&self) -> &'static str {
+        match (self.allowed, self.trusted) {
+            (true, true) => "allowed-trusted",
+            (true, false) => "allowed",
+            (false, true) => "trusted",
+            (false, false) => "other",
+        }
+    }
+}
+
 /// The routes of a rule, most specific first; the last one has no matcher (it takes every
 /// request the others did not), so the rule still matches every request on its path.
 fn variants<'a>(a: &'a OriginSet, t: Option<&'a OriginSet>) -> Vec<Variant<'a>> {
@@ -242,7 +254,8 @@ fn virtual_host(
         if r.cors.is_none() && r.csrf.is_none() {
             let _ = writeln!(
                 out,
-                "      - match: {{ {path} }}\n        route: {{ cluster: {} }}",
+                "      - name: {}\n        match: {{ {path} }}\n        route: {{ cluster: {} }}",
+                q(&r.name),
                 q(&cluster)
             );
             out.push_str("        # cors: false: the application's headers pass through\n");
@@ -282,10 +295,15 @@ fn route(
     v: &Variant<'_>,
     anchors: &mut BTreeSet<String>,
 ) {
+    let _ = writeln!(
+        out,
+        "      - name: {}",
+        q(&format!("{}/{}", r.name, v.class()))
+    );
     if v.matchers.is_empty() {
-        let _ = writeln!(out, "      - match: {{ {path} }}");
+        let _ = writeln!(out, "        match: {{ {path} }}");
     } else {
-        let _ = writeln!(out, "      - match:\n          {path}\n          headers:");
+        let _ = writeln!(out, "        match:\n          {path}\n          headers:");
         for re in &v.matchers {
             let _ = writeln!(
                 out,
