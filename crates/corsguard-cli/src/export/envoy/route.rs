@@ -34,6 +34,15 @@ fn digits_except(lo: u8, x: u8) -> String {
     format!("[{digits}]")
 }
 
+/// `n` more digits.
+fn digit_run(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => "[0-9]".into(),
+        n => format!("[0-9]{{{n}}}"),
+    }
+}
+
 /// The ports 1–65535 (no leading zero) except `default` (up to 4 digits): RE2 has no
 /// look-ahead, so the excluded number is spelled out digit by digit.
 fn ports_except(default: &str) -> String {
@@ -41,19 +50,12 @@ fn ports_except(default: &str) -> String {
     let mut alts: Vec<String> = Vec::new();
     for len in 1..=4usize {
         if len != d.len() {
-            alts.push(match len {
-                1 => "[1-9]".into(),
-                n => format!("[1-9][0-9]{{{}}}", n - 1),
-            });
+            alts.push(format!("[1-9]{}", digit_run(len - 1)));
             continue;
         }
         for (i, &digit) in d.iter().enumerate() {
             let rest = len - 1 - i;
-            let tail = if rest > 0 {
-                format!("[0-9]{{{rest}}}")
-            } else {
-                String::new()
-            };
+            let tail = digit_run(rest);
             let lo = if i == 0 { 1 } else { 0 };
             alts.push(format!(
                 "{}{}{tail}",
