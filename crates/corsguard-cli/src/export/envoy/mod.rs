@@ -50,15 +50,7 @@ pub struct BootstrapOptions {
 
 /// The Lua filter's source: `corsguard.lua` with the CSRF refusal bodies filled in.
 fn lua_source() -> String {
-    let refusals = [
-        CsrfRefusal::CrossSite,
-        CsrfRefusal::SameSite,
-        CsrfRefusal::UnknownSecFetchSite,
-        CsrfRefusal::MultipleSecFetchSite,
-        CsrfRefusal::MultipleOrigins,
-        CsrfRefusal::UntrustedOrigin,
-    ];
-    let bodies: Vec<String> = refusals
+    let bodies: Vec<String> = CsrfRefusal::ALL
         .iter()
         .map(|r| format!("  [\"{}\"] = {},", r.code(), lua_string(r.body())))
         .collect();
