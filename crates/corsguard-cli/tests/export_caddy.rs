@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use corsguard_testkit::engine::{
-    Engine, TempDir, assert_config_accepted, engine_binary, export_listening, free_port,
-    run_tables, start_upstream,
+    Engine, TempDir, assert_accepts, engine_binary, export_listening, free_port, run_tables,
+    start_upstream,
 };
 
 /// `caddy` with its data and config directories inside `dir` (nothing written to `$HOME`).
@@ -37,7 +37,7 @@ fn caddy_passes_the_behaviour_tables() {
         let exported = export_listening(cli, "caddy", policy, upstream, port);
         let dir = TempDir::new("caddy");
         let cfg = dir.write("caddy.json", &exported.config);
-        assert_config_accepted(
+        assert_accepts(
             caddy(&bin, &dir).args(["validate", "--config"]).arg(&cfg),
             &exported.config,
         );

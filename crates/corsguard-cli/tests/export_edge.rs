@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use corsguard_testkit::engine::{TempDir, assert_config_accepted, engine_binary};
+use corsguard_testkit::engine::{TempDir, assert_accepts, engine_binary};
 use serde_json::Value;
 
 const POLICY: &str = "tests/fixtures/export/policy.yaml";
@@ -139,7 +139,7 @@ fn haproxy_accepts_the_exported_configuration() {
         ]);
         assert_eq!(out.status.code(), Some(0));
         let cfg = dir.write("haproxy.cfg", &String::from_utf8(out.stdout).unwrap());
-        assert_config_accepted(Command::new(&bin).arg("-c").arg("-f").arg(&cfg), upstream);
+        assert_accepts(Command::new(&bin).arg("-c").arg("-f").arg(&cfg), upstream);
     }
 }
 
@@ -218,7 +218,7 @@ fn caddy_accepts_the_exported_configuration() {
         ]);
         assert_eq!(out.status.code(), Some(0));
         let cfg = dir.write("caddy.json", &String::from_utf8(out.stdout).unwrap());
-        assert_config_accepted(
+        assert_accepts(
             Command::new(&bin)
                 .env("HOME", dir.path())
                 .env("XDG_DATA_HOME", dir.path().join("data"))

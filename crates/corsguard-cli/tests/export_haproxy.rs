@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use corsguard_testkit::engine::{
-    Engine, TempDir, assert_config_accepted, engine_binary, export_listening, free_port,
-    run_tables, send, start_upstream,
+    Engine, TempDir, assert_accepts, engine_binary, export_listening, free_port, run_tables, send,
+    start_upstream,
 };
 
 const CLI: &str = env!("CARGO_BIN_EXE_corsguard");
@@ -20,7 +20,7 @@ const CLI: &str = env!("CARGO_BIN_EXE_corsguard");
 /// Writes the configuration, checks it with `haproxy -c` and runs HAProxy in the foreground.
 fn start(bin: &Path, dir: &TempDir, config: &str, port: u16) -> Engine {
     let cfg = dir.write("haproxy.cfg", config);
-    assert_config_accepted(Command::new(bin).arg("-c").arg("-f").arg(&cfg), config);
+    assert_accepts(Command::new(bin).arg("-c").arg("-f").arg(&cfg), config);
     let mut cmd = Command::new(bin);
     cmd.arg("-db").arg("-f").arg(&cfg);
     Engine::spawn(cmd, port, dir.path().join("haproxy.log"))

@@ -36,6 +36,7 @@ Examples:
   corsguard export istio --config corsguard.yaml --parent-ref istio-system/ingress --backend api:8080
   corsguard export haproxy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o haproxy.cfg
   corsguard export caddy --config corsguard.yaml --upstream http://127.0.0.1:9000 --listen :8080 -o caddy.json
+  corsguard export envoy --config corsguard.yaml --bootstrap --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000 > envoy.yaml
 
 Warnings (what the target does differently) go to stderr and into the output as comments.
 Exit status: 0 exported, 1 the target cannot express the policy, 2 usage error or invalid policy.")]
@@ -44,7 +45,8 @@ pub struct Args {
     /// and a route configuration with `CorsPolicy` per route), `haproxy` (a complete
     /// haproxy.cfg), `caddy` (a complete Caddy JSON configuration), `traefik` (routers and
     /// headers middlewares for the file provider), `gateway-api` (HTTPRoute) or `istio`
-    /// (VirtualService).
+    /// (VirtualService). envoy: a Lua filter, the CORS filter and a route configuration with
+    /// `CorsPolicy` per route (`--bootstrap`: a complete runnable configuration).
     #[arg(value_enum)]
     pub target: Target,
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
@@ -59,7 +61,8 @@ pub struct Args {
     pub upstream: Option<String>,
     /// Where the exported server listens: nginx's `listen` parameters (`8080`,
     /// `127.0.0.1:8080`, `443 ssl`); haproxy, caddy and traefik: `ADDR:PORT` or `:PORT` (a
-    /// bare port listens on every address).
+    /// bare port listens on every address); envoy --bootstrap: the listener, `PORT` (on
+    /// 0.0.0.0), `ADDR:PORT` or `[V6]:PORT`.
     #[arg(long, default_value = "80", value_name = "LISTEN")]
     pub listen: String,
     /// nginx: the `server_name` of the default server.
@@ -87,6 +90,13 @@ pub struct Args {
     /// VirtualService `hosts`, default `*`).
     #[arg(long = "hostname", value_name = "HOST")]
     pub hostnames: Vec<String>,
+    /// envoy: a complete runnable bootstrap (listener, connection manager, filters, routes,
+    /// clusters) instead of a fragment.
+    #[arg(long)]
+    pub bootstrap: bool,
+    /// envoy --bootstrap: also an admin interface on `ADDR:PORT` (none by default).
+    #[arg(long, value_name = "ADDR:PORT", requires = "bootstrap")]
+    pub admin: Option<String>,
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
@@ -102,7 +112,8 @@ pub struct Args {
 pub enum Target {
     /// nginx (`map` + `server` blocks; tested against nginx 1.22).
     Nginx,
-    /// Envoy (`envoy.filters.http.cors` + `CorsPolicy` in `typed_per_filter_config`).
+    /// Envoy (a Lua filter, `envoy.filters.http.cors` + `CorsPolicy` in
+    /// `typed_per_filter_config`; tested against Envoy 1.40).
     Envoy,
     /// Traefik 3 (routers + `headers` middlewares for the file provider; tested against
     /// Traefik 3.7).
@@ -351,6 +362,10 @@ pub fn run(args: Args) -> ExitCode {
                 cluster: args.cluster.clone(),
                 upstream: args.upstream.clone(),
                 source_name,
+                bootstrap: args.bootstrap.then(|| envoy::BootstrapOptions {
+                    listen: args.listen.clone(),
+                    admin: args.admin.clone(),
+                }),
             },
         ),
         Target::Traefik => traefik::export(

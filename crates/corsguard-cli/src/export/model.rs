@@ -682,7 +682,9 @@ impl RuleModel {
                 .map(HostPattern::of)
                 .collect::<Result<_, _>>()
                 .map_err(at)?,
-            upstream: r.upstream().map(str::to_owned),
+            // The defaults' `upstream` is `gateway.upstream`, the fallback after `--upstream`,
+            // not an upstream of their own.
+            upstream: r.index().and(r.upstream()).map(str::to_owned),
             cors: r.cors().map(CorsModel::of).transpose().map_err(at)?,
             csrf: r
                 .csrf()
