@@ -267,11 +267,26 @@ pub struct NetworkContext {
     pub frame: Frame,
     /// `fetch(url, {targetAddressSpace})`.
     pub target_address_space: Option<AddressSpace>,
+    /// LNA checks switched off, like Chromium's `--disable-features=LocalNetworkAccessChecks`:
+    /// for callers that only ask about the server's CORS answers (`corsguard probe`, the
+    /// gateway's explain endpoint), which do not know the network the page runs in.
+    pub checks_disabled: bool,
+}
+
+impl NetworkContext {
+    /// A context with the LNA checks switched off (see [`NetworkContext::checks_disabled`]).
+    pub fn without_checks() -> NetworkContext {
+        NetworkContext {
+            checks_disabled: true,
+            ..NetworkContext::default()
+        }
+    }
 }
 
 /// How an address space was determined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SpaceSource {
     /// From an IP literal in the URL.
     IpLiteral,
@@ -368,6 +383,7 @@ pub struct LnaVerdict {
 /// An LNA block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum LnaBlock {
     /// `targetAddressSpace` differs from the target's space (`InvalidLocalNetworkAccess`).
     TargetAddressSpaceMismatch {
@@ -449,6 +465,9 @@ pub fn check_local_network(page_origin: &str, url: &str, net: &NetworkContext) -
         permission: None,
         block: None,
     };
+    if net.checks_disabled {
+        return verdict;
+    }
     if let Some(declared) = net.target_address_space
         && declared != target.space
     {
