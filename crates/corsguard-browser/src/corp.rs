@@ -46,6 +46,26 @@ pub enum Destination {
 }
 
 impl Destination {
+    /// Every destination the model knows.
+    pub const ALL: [Destination; 11] = [
+        Destination::Empty,
+        Destination::Image,
+        Destination::Script,
+        Destination::Style,
+        Destination::Font,
+        Destination::Audio,
+        Destination::Video,
+        Destination::Track,
+        Destination::Iframe,
+        Destination::Object,
+        Destination::Embed,
+    ];
+
+    /// Parses the `Sec-Fetch-Dest` spelling (`image`, `script`, …).
+    pub fn parse(s: &str) -> Option<Destination> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
     /// The `Sec-Fetch-Dest` spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -498,3 +498,11 @@ fn iframes_under_coep() {
     );
     assert!(run(&plain, Some("same-origin"), &[]).allowed);
 }
+
+#[test]
+fn checks_can_be_switched_off_for_callers_that_ask_the_server_only() {
+    let off = NetworkContext::without_checks();
+    let v = fetch_verdict(PUBLIC_PAGE, "http://127.0.0.1:8080/api", off);
+    assert!(v.allowed);
+    assert!(!v.local_network.unwrap().gated);
+}

@@ -46,8 +46,8 @@ pub struct NetworkArgs {
     /// The request's destination: `empty` is `fetch()`; `image` an `<img>`, `script` a
     /// `<script>`, … (with `--mode no-cors` unless the element has `crossorigin`); `iframe` a
     /// nested navigation.
-    #[arg(long, value_enum, default_value_t = Dest::Empty)]
-    pub destination: Dest,
+    #[arg(long, default_value = "empty", value_parser = destination_parser())]
+    pub destination: Destination,
     /// A header of the page's own response, `Name: value` (repeatable); the model reads
     /// `Cross-Origin-Embedder-Policy`.
     #[arg(long = "page-header", value_name = "NAME: VALUE")]
@@ -76,49 +76,11 @@ pub enum Space {
     Loopback,
 }
 
-/// Destinations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dest {
-    /// `fetch()` / XHR.
-    Empty,
-    /// `<img>`.
-    Image,
-    /// `<script>`.
-    Script,
-    /// `<link rel=stylesheet>`.
-    Style,
-    /// `@font-face`.
-    Font,
-    /// `<audio>`.
-    Audio,
-    /// `<video>`.
-    Video,
-    /// `<track>`.
-    Track,
-    /// `<iframe>`.
-    Iframe,
-    /// `<object>`.
-    Object,
-    /// `<embed>`.
-    Embed,
-}
-
-impl From<Dest> for Destination {
-    fn from(d: Dest) -> Destination {
-        match d {
-            Dest::Empty => Destination::Empty,
-            Dest::Image => Destination::Image,
-            Dest::Script => Destination::Script,
-            Dest::Style => Destination::Style,
-            Dest::Font => Destination::Font,
-            Dest::Audio => Destination::Audio,
-            Dest::Video => Destination::Video,
-            Dest::Track => Destination::Track,
-            Dest::Iframe => Destination::Iframe,
-            Dest::Object => Destination::Object,
-            Dest::Embed => Destination::Embed,
-        }
-    }
+/// `--destination`'s values: the model's destinations, by their `Sec-Fetch-Dest` names.
+fn destination_parser() -> impl clap::builder::TypedValueParser<Value = Destination> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Destination::ALL.map(Destination::as_str))
+        .map(|s: String| Destination::parse(&s).unwrap_or_default())
 }
 
 /// Adds the network context, destination and page COEP to `req` (an `<iframe>` is a
@@ -172,7 +134,7 @@ pub fn apply(args: &NetworkArgs, req: BrowserRequest) -> Result<BrowserRequest, 
             coep = EmbedderPolicy::parse(&v);
         }
     }
-    let destination = Destination::from(args.destination);
+    let destination = args.destination;
     let mut req = req
         .network(net)
         .destination(destination)
