@@ -11,12 +11,16 @@
 //!   - name: exact origin allowed
 //!     page: 'http://app.localhost:{page_port}'   # origin A (default '{page}')
 //!     sandbox: false             # run the fetch in a sandboxed srcdoc iframe (Origin: null)
+//!     permission: granted        # the page origin's `loopback-network` permission (default: none)
+//!     page_headers: { Cross-Origin-Embedder-Policy: require-corp }   # on the page's response
 //!     fetch:                     # one fetch …
 //!       url: '{sut}/items'
 //!       method: PUT              # as the script writes it (`patch` stays lower-case)
 //!       headers: { X-Trace-Id: '1' }
 //!       credentials: include     # omit | same-origin (default) | include
 //!       body: '{"a":1}'
+//!       mode: no-cors            # with destination: image | script, an element loads the URL
+//!       destination: image
 //!       app: { status: 500, headers: { x-request-id: '42' }, redirect: URL, sleep_ms: 3000, drop: true }
 //!     expect:                    # … and what the page must see
 //!       ok: true                 # default: true unless cors_error is given
@@ -27,6 +31,7 @@
 //!       redirected: true
 //!       cors_error: PreflightMissingAllowOriginHeader   # CDP corsError
 //!       failed_parameter: PUT    # CDP failedParameter
+//!       blocked: net::ERR_BLOCKED_BY_RESPONSE.NotSameOrigin   # a CORP/COEP block (errorText)
 //!     repeat: 2                  # run the single fetch N times in the same context
 //!     steps: [{fetch: …, expect: …}]   # or several fetches in one browser context
 //!     preflights: 1              # preflights Chromium sent over the whole case (CDP)
@@ -41,7 +46,10 @@
 //! Placeholders in policies and URLs: `{page}` / `{page_port}` (origin A,
 //! `http://127.0.0.1:port`), `{page2}` / `{page2_port}` (a second page server), `{sut}` /
 //! `{sut_port}` (origin B, `http://127.0.0.1:port`), `{upstream}` (the plain application the
-//! gateway and nginx forward to).
+//! gateway and nginx forward to), `{public_page}` (a page server Chromium counts as `public`,
+//! `http://127.0.0.1:port` under `--ip-address-space-overrides`) and `{insecure_page}` (the
+//! same server as `http://public.test:port`, not a secure context; Chromium resolves the name
+//! to 127.0.0.1 through `--host-resolver-rules`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -84,6 +92,13 @@ pub struct Case {
     /// Run the fetches in a `sandbox="allow-scripts"` srcdoc iframe (opaque origin).
     #[serde(default)]
     pub sandbox: bool,
+    /// The page origin's Local Network Access permission (`loopback-network`): `granted` or
+    /// `denied`; absent = never asked (headless Chromium treats the prompt as a denial).
+    #[serde(default)]
+    pub permission: Option<String>,
+    /// Headers of the page's own response (e.g. `Cross-Origin-Embedder-Policy`).
+    #[serde(default)]
+    pub page_headers: BTreeMap<String, String>,
     /// Single-fetch shorthand.
     #[serde(default)]
     pub fetch: Option<Fetch>,
@@ -150,6 +165,13 @@ pub struct Fetch {
     /// Request body (a string).
     #[serde(default)]
     pub body: Option<String>,
+    /// `cors` (default) or `no-cors`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `image` or `script`: an `<img>` / `<script>` element loads the URL instead of `fetch()`
+    /// (`no-cors` unless `mode: cors`, which sets `crossorigin`).
+    #[serde(default)]
+    pub destination: Option<String>,
     /// What the application should answer (encoded into the query string).
     #[serde(default)]
     pub app: Option<AppDirectives>,
@@ -181,6 +203,10 @@ pub struct AppDirectives {
     /// Close the connection without answering.
     #[serde(default)]
     pub drop: bool,
+    /// Answer with a loadable body instead of the JSON echo: `png` (a 1×1 image) or `js` (a
+    /// script statement), with its content type.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// What the page must see for one fetch.
@@ -211,12 +237,17 @@ pub struct Expect {
     /// The CDP `failedParameter` (empty = none).
     #[serde(default)]
     pub failed_parameter: Option<String>,
+    /// A CORP/COEP block: the `Network.loadingFailed` `errorText`
+    /// (`net::ERR_BLOCKED_BY_RESPONSE.…`).
+    #[serde(default)]
+    pub blocked: Option<String>,
 }
 
 impl Expect {
     /// Whether the fetch must resolve.
     pub fn ok(&self) -> bool {
-        self.ok.unwrap_or(self.cors_error.is_none())
+        self.ok
+            .unwrap_or(self.cors_error.is_none() && self.blocked.is_none())
     }
 }
 
@@ -346,22 +377,36 @@ pub struct Placeholders {
     pub sut_port: u16,
     /// The plain application's port (upstream of the gateway and nginx).
     pub upstream_port: u16,
+    /// The port of the page server Chromium counts as `public`.
+    pub public_port: u16,
 }
+
+/// The host name Chromium resolves to 127.0.0.1 (`--host-resolver-rules`) for
+/// `{insecure_page}`.
+pub const INSECURE_HOST: &str = "public.test";
 
 impl Placeholders {
     /// Replaces `{page}`, `{page_port}`, `{page2}`, `{page2_port}`, `{sut}`, `{sut_port}`,
-    /// `{upstream}` in `text`.
+    /// `{upstream}`, `{public_page}`, `{insecure_page}` in `text`.
     pub fn apply(&self, text: &str) -> String {
-        text.replace("{page}", &format!("http://127.0.0.1:{}", self.page_port))
-            .replace("{page_port}", &self.page_port.to_string())
-            .replace("{page2}", &format!("http://127.0.0.1:{}", self.page2_port))
-            .replace("{page2_port}", &self.page2_port.to_string())
-            .replace("{sut}", &format!("http://127.0.0.1:{}", self.sut_port))
-            .replace("{sut_port}", &self.sut_port.to_string())
-            .replace(
-                "{upstream}",
-                &format!("http://127.0.0.1:{}", self.upstream_port),
-            )
+        text.replace(
+            "{public_page}",
+            &format!("http://127.0.0.1:{}", self.public_port),
+        )
+        .replace(
+            "{insecure_page}",
+            &format!("http://{INSECURE_HOST}:{}", self.public_port),
+        )
+        .replace("{page}", &format!("http://127.0.0.1:{}", self.page_port))
+        .replace("{page_port}", &self.page_port.to_string())
+        .replace("{page2}", &format!("http://127.0.0.1:{}", self.page2_port))
+        .replace("{page2_port}", &self.page2_port.to_string())
+        .replace("{sut}", &format!("http://127.0.0.1:{}", self.sut_port))
+        .replace("{sut_port}", &self.sut_port.to_string())
+        .replace(
+            "{upstream}",
+            &format!("http://127.0.0.1:{}", self.upstream_port),
+        )
     }
 }
 

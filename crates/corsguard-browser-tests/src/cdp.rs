@@ -273,6 +273,12 @@ impl Browser {
     /// reads `DevTools listening on ws://…` from stderr (the Debian wrapper's shell and D-Bus
     /// noise is ignored) and connects.
     pub async fn launch() -> Result<Browser, CdpError> {
+        Self::launch_with(&[]).await
+    }
+
+    /// [`Browser::launch`] with extra command-line flags (e.g.
+    /// `--ip-address-space-overrides=…`, `--host-resolver-rules=…`).
+    pub async fn launch_with(extra: &[String]) -> Result<Browser, CdpError> {
         let exe = Self::executable();
         let path = exe.display().to_string();
         let fail = |reason: String| CdpError::Launch {
@@ -290,6 +296,7 @@ impl Browser {
             .args(BASE_FLAGS)
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("--remote-debugging-port=0")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -487,6 +494,30 @@ impl std::fmt::Debug for Page {
 }
 
 impl Page {
+    /// Sets a permission (`Browser.setPermission`, e.g. `loopback-network`: `granted` or
+    /// `denied`) for `origin` in this page's browser context. Such an override bypasses
+    /// Permissions-Policy checks (observed in Chromium 156).
+    pub async fn set_permission(
+        &self,
+        name: &str,
+        setting: &str,
+        origin: &str,
+    ) -> Result<Value, CdpError> {
+        self.shared
+            .call(
+                None,
+                "Browser.setPermission",
+                json!({
+                    "permission": {"name": name},
+                    "setting": setting,
+                    "origin": origin,
+                    "browserContextId": self.context_id,
+                }),
+                COMMAND_TIMEOUT,
+            )
+            .await
+    }
+
     /// Sends a command to this page's session.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
         self.call_with_timeout(method, params, COMMAND_TIMEOUT)

@@ -28,6 +28,8 @@ pub struct StepView {
     pub readable: Option<Vec<String>>,
     /// The console message.
     pub console: Option<String>,
+    /// A CORP/COEP block: the `errorText` (`net::ERR_BLOCKED_BY_RESPONSE.…`).
+    pub blocked: Option<String>,
 }
 
 impl std::fmt::Display for StepView {
@@ -48,6 +50,9 @@ impl std::fmt::Display for StepView {
         }
         if let Some(r) = &self.readable {
             write!(f, " readable=[{}]", r.join(","))?;
+        }
+        if let Some(b) = self.blocked.as_deref().filter(|b| !b.is_empty()) {
+            write!(f, " {b}")?;
         }
         if let Some(c) = &self.console {
             write!(f, "\n              console: {c}")?;
@@ -81,6 +86,7 @@ pub fn table_view(case: &Case, steps: &[Step]) -> CaseView {
                 failed_parameter: s.expect.failed_parameter.clone(),
                 readable: None,
                 console: None,
+                blocked: s.expect.blocked.clone(),
             })
             .collect(),
         preflights: case.preflights,
@@ -93,6 +99,12 @@ pub fn table_view(case: &Case, steps: &[Step]) -> CaseView {
 pub fn chromium_view(obs: &Observation) -> CaseView {
     let mut failures = obs.cors_failures.iter();
     let mut console = obs.console.iter();
+    // An element that failed to load (`error event`) was blocked by the response (CORP/COEP),
+    // not by CORS: its `loadingFailed` has no `corsErrorStatus`.
+    let mut blocks = obs
+        .network_errors
+        .iter()
+        .filter(|(_, e)| e.starts_with("net::ERR_BLOCKED_BY_RESPONSE"));
     let steps = obs
         .results
         .iter()
@@ -103,8 +115,17 @@ pub fn chromium_view(obs: &Observation) -> CaseView {
                     status: r.status,
                     cors_error: None,
                     failed_parameter: None,
-                    readable: Some(r.headers.keys().cloned().collect()),
+                    // An element exposes no headers to script: nothing to compare.
+                    readable: (r.kind.as_deref() != Some("element"))
+                        .then(|| r.headers.keys().cloned().collect()),
                     console: None,
+                    blocked: None,
+                }
+            } else if r.error.as_deref() == Some("error event") {
+                StepView {
+                    ok: Some(false),
+                    blocked: Some(blocks.next().map(|(_, e)| e.clone()).unwrap_or_default()),
+                    ..StepView::default()
                 }
             } else {
                 let failure = failures.next();
@@ -116,6 +137,7 @@ pub fn chromium_view(obs: &Observation) -> CaseView {
                         .map(|f| f.failed_parameter.clone().unwrap_or_default()),
                     readable: None,
                     console: failure.and_then(|_| console.next().cloned()),
+                    blocked: Some(String::new()),
                 }
             }
         })
@@ -123,12 +145,31 @@ pub fn chromium_view(obs: &Observation) -> CaseView {
     let mut deprecations = obs.deprecations.clone();
     deprecations.sort();
     deprecations.dedup();
+    // A preflight Local Network Access stopped at the connection reached no server: CDP
+    // still reports its `requestWillBeSent`, but it was not sent.
+    let lna_blocked = |url: &str| {
+        obs.cors_failures.iter().any(|f| {
+            f.url == url
+                && corsguard_browser::CorsError::from_cdp(&f.cors_error).is_some_and(|e| {
+                    matches!(
+                        e,
+                        corsguard_browser::CorsError::LocalNetworkAccessPermissionDenied
+                            | corsguard_browser::CorsError::InsecureLocalNetwork
+                            | corsguard_browser::CorsError::InvalidLocalNetworkAccess
+                    )
+                })
+        })
+    };
+    let sent: Vec<&crate::runner::PreflightSeen> = obs
+        .preflights
+        .iter()
+        .filter(|p| !lna_blocked(&p.url))
+        .collect();
     CaseView {
         steps,
-        preflights: Some(obs.preflights.len()),
+        preflights: Some(sent.len()),
         acrh: Some(
-            obs.preflights
-                .first()
+            sent.first()
                 .and_then(|p| p.acrh.clone())
                 .unwrap_or_default(),
         ),
@@ -149,9 +190,16 @@ pub fn model_view(verdicts: &[Verdict]) -> CaseView {
                     failed_parameter: None,
                     readable: Some(v.exposed_headers.clone()),
                     console: None,
+                    blocked: None,
                 }
             } else {
                 StepView {
+                    blocked: Some(
+                        v.blocked_by_response
+                            .as_ref()
+                            .map(corsguard_browser::ResponseBlock::net_error)
+                            .unwrap_or_default(),
+                    ),
                     ok: Some(false),
                     status: None,
                     cors_error: v.cors_error().map(|e| e.as_str().to_owned()),
@@ -253,6 +301,13 @@ pub fn cli_view(report: &serde_json::Value) -> CaseView {
                 .get("console_message")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            blocked: Some(
+                report
+                    .pointer("/blocked_by_response/console_message")
+                    .and_then(Value::as_str)
+                    .map(|m| m.trim_start_matches("Failed to load resource: ").to_owned())
+                    .unwrap_or_default(),
+            ),
         }
     };
     CaseView {
@@ -353,6 +408,8 @@ pub fn compare(
         agree(&format!("fetch {n} readable headers"), &readable, &mut out);
         let console = field(&|v, _| v.console.clone());
         agree(&format!("fetch {n} console"), &console, &mut out);
+        let blocked = field(&|v, _| v.blocked.clone());
+        agree(&format!("fetch {n} CORP/COEP block"), &blocked, &mut out);
 
         // Table-only details, judged against what the page saw.
         if let Some(res) = obs.results.get(i) {

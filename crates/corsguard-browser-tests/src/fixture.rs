@@ -12,6 +12,7 @@
 //! | `redirect=URL` | answer `307` with `Location: URL` (`redirect_status=NNN` for another 3xx) |
 //! | `sleep=MS` | wait before answering (a gateway timeout turns this into a 504) |
 //! | `drop=1` | close the connection without answering (a gateway turns this into a 502) |
+//! | `body=png` / `body=js` | a 1×1 PNG (`image/png`) or a script statement (`text/javascript`) instead of the JSON echo, for `<img>` / `<script>` cases |
 //! | `cg=TAG` | the case tag: requests are logged under it |
 //!
 //! It always adds `Cache-Control: no-store` and `X-App-Called: 1`, and answers with a JSON
@@ -201,13 +202,25 @@ impl App {
             let spec = param("spec")
                 .and_then(|s| serde_json::from_str::<Value>(s).ok())
                 .unwrap_or(Value::Null);
+            let mut headers: Vec<(String, String)> = vec![
+                ("content-type".into(), "text/html; charset=utf-8".into()),
+                ("cache-control".into(), "no-store".into()),
+            ];
+            // The page's own response headers (`Cross-Origin-Embedder-Policy`, …).
+            if let Some(extra) = spec.get("page_headers").and_then(Value::as_array) {
+                for pair in extra.iter().filter_map(Value::as_array) {
+                    if let (Some(n), Some(v)) = (
+                        pair.first().and_then(Value::as_str),
+                        pair.get(1).and_then(Value::as_str),
+                    ) {
+                        headers.push((n.to_owned(), v.to_owned()));
+                    }
+                }
+            }
             return AppOutcome::Respond {
                 delay: Duration::ZERO,
                 status: 200,
-                headers: vec![
-                    ("content-type".into(), "text/html; charset=utf-8".into()),
-                    ("cache-control".into(), "no-store".into()),
-                ],
+                headers,
                 body: Bytes::from(page_html(&spec)),
             };
         }
@@ -256,11 +269,22 @@ impl App {
             "origin": req.header("origin"),
             "cookie": req.header("cookie"),
         });
+        let body = match param("body") {
+            Some("png") => {
+                set_content_type(&mut headers, "image/png");
+                Bytes::from_static(PNG_1X1)
+            }
+            Some("js") => {
+                set_content_type(&mut headers, "text/javascript");
+                Bytes::from_static(b"window.__loaded = (window.__loaded || 0) + 1;")
+            }
+            _ => Bytes::from(body.to_string()),
+        };
         AppOutcome::Respond {
             delay,
             status,
             headers,
-            body: Bytes::from(body.to_string()),
+            body,
         }
     }
 
@@ -280,6 +304,23 @@ impl App {
                 }
                 Ok(build_response(status, &headers, body))
             }
+        }
+    }
+}
+
+/// A 1×1 transparent PNG.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x01, 0xe2, 0x21, 0xbc, 0x33, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+fn set_content_type(headers: &mut [(String, String)], value: &str) {
+    for (n, v) in headers.iter_mut() {
+        if n == "content-type" {
+            *v = value.to_owned();
         }
     }
 }
@@ -406,8 +447,10 @@ pub const READ_RESULT_JS: &str = r#"new Promise((resolve, reject) => {
   })();
 })"#;
 
-/// The test page for a spec `{sandbox: bool, fetches: [{url, method, headers: [[n, v]],
-/// credentials, body}]}`: its script runs the fetches one after the other and stores the
+/// The test page for a spec `{sandbox: bool, page_headers: [[n, v]], fetches: [{url, method,
+/// headers: [[n, v]], credentials, body, mode, destination}]}` (`page_headers` are sent on the
+/// page's response; a `destination` of `image` or `script` loads the URL with that element
+/// instead of `fetch()`): its script runs the fetches one after the other and stores the
 /// outcomes (`{ok, status, type, redirected, url, headers, body}` or `{ok: false, error}`)
 /// in `window.__result` (a promise).
 ///
@@ -426,7 +469,19 @@ pub fn page_html(spec: &Value) -> String {
 <pre id="out">running</pre>
 <script>
 const SPEC = {spec_json};
+function loadElement(f) {{
+  // An <img> / <script> element: `load` or `error`, nothing readable.
+  return new Promise(resolve => {{
+    const el = document.createElement(f.destination === 'image' ? 'img' : 'script');
+    if (f.mode === 'cors') {{ el.crossOrigin = f.credentials === 'include' ? 'use-credentials' : 'anonymous'; }}
+    el.onload = () => resolve({{ ok: true, status: null, type: 'element', headers: {{}}, body: '' }});
+    el.onerror = () => resolve({{ ok: false, error: 'error event' }});
+    el.src = f.url;
+    document.body.appendChild(el);
+  }});
+}}
 async function runOne(f) {{
+  if (f.destination === 'image' || f.destination === 'script') {{ return loadElement(f); }}
   const init = {{ method: f.method, headers: f.headers || [], credentials: f.credentials || 'same-origin', mode: f.mode || 'cors' }};
   if (f.body !== undefined && f.body !== null) {{ init.body = f.body; }}
   try {{
@@ -456,7 +511,7 @@ if (SPEC.sandbox) {{
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', 'allow-scripts');
   window.__start = () => {{ window.__result = done; frame.contentWindow.postMessage('go', '*'); }};
-  frame.srcdoc = '<script>' + runOne.toString() + '\n' + runAll.toString() + '\n' +
+  frame.srcdoc = '<script>' + loadElement.toString() + '\n' + runOne.toString() + '\n' + runAll.toString() + '\n' +
     'const SPEC = ' + JSON.stringify(SPEC) + ';\n' +
     'addEventListener("message", e => {{ if (e.data === "go") runAll(SPEC).then(r => parent.postMessage(r, "*")); }});\n' +
     'parent.postMessage("ready", "*");<' + '/script>';

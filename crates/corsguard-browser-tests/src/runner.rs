@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use corsguard::{Action, Policy, RequestHead};
 use corsguard_browser::{
-    BrowserRequest, CredentialsMode, PreflightCache, ResponseView, SimRequest, Verdict,
-    simulate_with_cache,
+    AddressSpace, AddressSpaceOverride, BrowserRequest, CredentialsMode, Destination,
+    EmbedderPolicy, LnaPermission, NetworkContext, PreflightCache, RequestMode, ResponseView,
+    SimRequest, Verdict, simulate_with_cache,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -40,6 +41,10 @@ pub struct ResolvedFetch {
     pub body: Option<String>,
     /// The response headers the application is told to add (placeholders substituted).
     pub app_headers: Vec<(String, String)>,
+    /// `cors` or `no-cors`.
+    pub mode: String,
+    /// `image` / `script` (an element loads the URL), or `None` for `fetch()`.
+    pub destination: Option<String>,
 }
 
 /// A case ready to run: its page origin and fetches.
@@ -53,6 +58,12 @@ pub struct ResolvedCase {
     pub fetches: Vec<ResolvedFetch>,
     /// The log tag.
     pub tag: String,
+    /// The page origin's `loopback-network` permission (`granted` / `denied`), if set.
+    pub permission: Option<String>,
+    /// Headers of the page's own response.
+    pub page_headers: Vec<(String, String)>,
+    /// What Chromium is told about the network (the suite's launch flags), for the model.
+    pub network: NetworkContext,
 }
 
 /// Resolves `case` for one run.
@@ -83,6 +94,9 @@ pub fn resolve(case: &Case, steps: &[Step], ph: &Placeholders, tag: &str) -> Res
                 if app.drop {
                     pairs.push(("drop".into(), "1".into()));
                 }
+                if let Some(b) = &app.body {
+                    pairs.push(("body".into(), b.clone()));
+                }
             }
             let base = ph.apply(&f.url);
             let query = encode_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -101,6 +115,8 @@ pub fn resolve(case: &Case, steps: &[Step], ph: &Placeholders, tag: &str) -> Res
                     .unwrap_or_else(|| "same-origin".into()),
                 body: f.body.clone(),
                 app_headers,
+                mode: f.mode.clone().unwrap_or_else(|| "cors".into()),
+                destination: f.destination.clone(),
             }
         })
         .collect();
@@ -109,7 +125,50 @@ pub fn resolve(case: &Case, steps: &[Step], ph: &Placeholders, tag: &str) -> Res
         sandbox: case.sandbox,
         fetches,
         tag: tag.to_owned(),
+        permission: case.permission.clone(),
+        page_headers: case
+            .page_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), ph.apply(v)))
+            .collect(),
+        network: suite_network(ph, case.permission.as_deref()),
     }
+}
+
+/// The Chromium flags of the suite ([`chromium_flags`]) as the model's network context, with
+/// the case's permission.
+fn suite_network(ph: &Placeholders, permission: Option<&str>) -> NetworkContext {
+    NetworkContext {
+        resolve: vec![(
+            crate::cases::INSECURE_HOST.to_owned(),
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        )],
+        overrides: vec![AddressSpaceOverride {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: Some(ph.public_port),
+            prefix: None,
+            space: AddressSpace::Public,
+        }],
+        permission: match permission {
+            Some("granted") => LnaPermission::Granted,
+            Some("denied") => LnaPermission::Denied,
+            _ => LnaPermission::Prompt,
+        },
+        ..NetworkContext::default()
+    }
+}
+
+/// The extra Chromium flags the suite launches with: the `{public_page}` server counts as
+/// `public` (so Local Network Access applies to its fetches of the loopback SUTs), and
+/// `{insecure_page}`'s host name resolves to it.
+pub fn chromium_flags(public_port: u16) -> Vec<String> {
+    vec![
+        format!("--ip-address-space-overrides=127.0.0.1:{public_port}=public"),
+        format!(
+            "--host-resolver-rules=MAP {} 127.0.0.1",
+            crate::cases::INSECURE_HOST
+        ),
+    ]
 }
 
 impl ResolvedCase {
@@ -126,12 +185,15 @@ impl ResolvedCase {
     pub fn page_url(&self) -> String {
         let spec = json!({
             "sandbox": self.sandbox,
+            "page_headers": self.page_headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "fetches": self.fetches.iter().map(|f| json!({
                 "url": f.url,
                 "method": f.method,
                 "headers": f.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
                 "credentials": f.credentials,
                 "body": f.body,
+                "mode": f.mode,
+                "destination": f.destination,
             })).collect::<Vec<_>>(),
         });
         format!(
@@ -152,6 +214,22 @@ impl ResolvedCase {
             });
         for (n, v) in &f.headers {
             req = req.header(n.clone(), v.clone());
+        }
+        req = req.network(self.network.clone());
+        if f.mode == "no-cors" {
+            req = req.mode(RequestMode::NoCors);
+        }
+        if let Some(coep) = self
+            .page_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("cross-origin-embedder-policy"))
+        {
+            req = req.embedder_policy(EmbedderPolicy::parse(&coep.1));
+        }
+        match f.destination.as_deref() {
+            Some("image") => req = req.destination(Destination::Image),
+            Some("script") => req = req.destination(Destination::Script),
+            _ => {}
         }
         // A string body makes fetch() add this (CORS-safelisted) Content-Type.
         if f.body.is_some()
@@ -339,6 +417,25 @@ pub async fn predict_cli(
     for (n, v) in &req.headers {
         cmd.arg("--header").arg(format!("{n}: {v}"));
     }
+    // The network as Chromium is told about it, and the element / page headers.
+    for o in &case.network.overrides {
+        let port = o.port.unwrap_or(0);
+        cmd.arg("--ip-address-space-override")
+            .arg(format!("{}:{port}={}", o.ip, o.space));
+    }
+    for (host, ip) in &case.network.resolve {
+        cmd.arg("--resolve").arg(format!("{host}={ip}"));
+    }
+    cmd.args(["--lna-permission", req.network.permission.as_str()]);
+    if f.mode == "no-cors" {
+        cmd.args(["--mode", "no-cors"]);
+    }
+    if let Some(d) = &f.destination {
+        cmd.args(["--destination", d]);
+    }
+    for (n, v) in &case.page_headers {
+        cmd.arg("--page-header").arg(format!("{n}: {v}"));
+    }
     // The same (CORS-relevant) response headers the application sends.
     for (n, v) in &f.app_headers {
         cmd.arg("--app-header").arg(format!("{n}: {v}"));
@@ -476,6 +573,10 @@ pub async fn observe(
 ) -> Result<Observation, CdpError> {
     let page = browser.new_page().await?;
     let run = async {
+        if let Some(setting) = &case.permission {
+            page.set_permission("loopback-network", setting, &case.page_origin)
+                .await?;
+        }
         page.navigate(&case.page_url()).await?;
         if case.sandbox {
             // Bounded: if Chromium ever keeps the iframe in process, no child attaches and

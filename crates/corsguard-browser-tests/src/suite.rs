@@ -19,7 +19,9 @@ use crate::cases::{self, Group, Placeholders};
 use crate::cdp::Browser;
 use crate::check::{chromium_view, compare, model_view, render, table_view};
 use crate::fixture::{App, spawn_app_server};
-use crate::runner::{WaitHints, observe, predict, predict_cli, predict_engine, resolve};
+use crate::runner::{
+    WaitHints, chromium_flags, observe, predict, predict_cli, predict_engine, resolve,
+};
 use crate::sut::{SutContext, SystemUnderTest};
 
 /// Result counts.
@@ -88,7 +90,16 @@ pub async fn run(
     opts: &Options,
 ) -> Result<Summary, String> {
     let started = Instant::now();
-    let browser = Browser::launch().await.map_err(|e| e.to_string())?;
+    let app = App::new();
+    let io = |e: std::io::Error| format!("fixture server: {e}");
+    let page = spawn_app_server(app.clone()).await.map_err(io)?;
+    let page2 = spawn_app_server(app.clone()).await.map_err(io)?;
+    let upstream = spawn_app_server(app.clone()).await.map_err(io)?;
+    // The page server Chromium counts as public (Local Network Access cases).
+    let public = spawn_app_server(app.clone()).await.map_err(io)?;
+    let browser = Browser::launch_with(&chromium_flags(public.port()))
+        .await
+        .map_err(|e| e.to_string())?;
     let version = browser
         .version()
         .await
@@ -104,11 +115,6 @@ pub async fn run(
             .and_then(serde_json::Value::as_str)
             .unwrap_or("?")
     );
-    let app = App::new();
-    let io = |e: std::io::Error| format!("fixture server: {e}");
-    let page = spawn_app_server(app.clone()).await.map_err(io)?;
-    let page2 = spawn_app_server(app.clone()).await.map_err(io)?;
-    let upstream = spawn_app_server(app.clone()).await.map_err(io)?;
     let mut summary = Summary::default();
     let mut distinct = std::collections::BTreeSet::new();
 
@@ -144,6 +150,7 @@ pub async fn run(
                 page2_port: page2.port(),
                 sut_port: 0,
                 upstream_port: upstream.port(),
+                public_port: public.port(),
             };
             let ctx = SutContext {
                 policy_yaml: ph.apply(&group.policy),

@@ -192,6 +192,7 @@ fn fail(
         url: display_url(&req.url),
         redirected_from: None,
         page_origin: req.page_origin_serialized(),
+        local_network: None,
     }
 }
 

@@ -63,11 +63,23 @@
 //! # Ok::<(), corsguard::ConfigErrors>(())
 //! ```
 //!
+//! Beyond CORS, two blocks that no CORS header changes are modelled: **Local Network Access**
+//! (Chromium ≥ 142: a public page fetching a local or loopback address needs a permission,
+//! from a secure context; [`check_local_network`], with the address table of
+//! [`ip_address_space`] and the inputs of [`NetworkContext`]) and **CORP/COEP** on `no-cors`
+//! subresources and `<iframe>`s ([`corp_check`]); [`simulate`] runs both.
+//!
 //! Not modelled: the network partition key of the cache, `Sec-Fetch-Site` / `Referer` /
-//! `User-Agent` on the wire, Private/Local Network Access, service workers, `data:` and other
-//! non-HTTP(S) fetches (a cross-origin CORS fetch of one is reported as
-//! `CorsDisabledScheme`), `redirect: 'manual' | 'error'`, and HTTP-cache revalidation
-//! (304/407 exemptions).
+//! `User-Agent` on the wire, the legacy Private Network Access preflight (Chromium ≥ 138
+//! never sends `Access-Control-Request-Private-Network`), mixed-content blocking (an `https`
+//! page fetching `http://…`: Chromium blocks it unless the target is potentially
+//! trustworthy, or, with an LNA grant, a private IP literal, a `.local` name or a
+//! `targetAddressSpace` fetch), LNA for WebSockets/WebTransport and from workers,
+//! Document-Isolation-Policy, COEP `report-only`, `Permissions-Policy` headers (only the
+//! iframe `allow` attribute is), enterprise policies other than as a granted permission,
+//! service workers, `data:` and other non-HTTP(S) fetches (a cross-origin CORS fetch of one
+//! is reported as `CorsDisabledScheme`), `redirect: 'manual' | 'error'`, and HTTP-cache
+//! revalidation (304/407 exemptions).
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -76,6 +88,8 @@
 
 mod cache;
 mod check;
+mod corp;
+mod lna;
 mod message;
 mod notes;
 mod policy_answer;
@@ -92,6 +106,11 @@ pub use check::{
     ActualOutcome, CHROMIUM_MAX_AGE_CAP, DEFAULT_MAX_AGE, MaxAge, PreflightOutcome, ResponseType,
     check_preflight, check_response, cors_check, exposed_header_names, parse_header_list,
     parse_max_age,
+};
+pub use corp::{BlockedReason, Destination, EmbedderPolicy, ResponseBlock, corp_check};
+pub use lna::{
+    AddressSpace, AddressSpaceOverride, Classified, Frame, LnaBlock, LnaPermission, LnaVerdict,
+    NetworkContext, SpaceSource, check_local_network, ip_address_space, is_secure_context,
 };
 pub use message::{CorsError, CorsFailure, PREFLIGHT_PREFIX};
 pub use notes::{Deviation, SpecNote};

@@ -59,10 +59,18 @@ pub enum CorsError {
     HeaderDisallowedByPreflightResponse,
     /// `RedirectContainsCredentials`: a redirect `Location` with `user:pass@`.
     RedirectContainsCredentials,
+    /// `LocalNetworkAccessPermissionDenied`: a public page fetching a local or loopback address
+    /// without the user's permission (Local Network Access, Chromium ≥ 142).
+    LocalNetworkAccessPermissionDenied,
+    /// `InsecureLocalNetwork`: the same from a page that is not a secure context.
+    InsecureLocalNetwork,
+    /// `InvalidLocalNetworkAccess`: `fetch()`'s `targetAddressSpace` differs from the
+    /// target's address space.
+    InvalidLocalNetworkAccess,
 }
 
 impl CorsError {
-    const ALL: [CorsError; 21] = [
+    const ALL: [CorsError; 24] = [
         CorsError::DisallowedByMode,
         CorsError::CorsDisabledScheme,
         CorsError::WildcardOriginNotAllowed,
@@ -84,6 +92,9 @@ impl CorsError {
         CorsError::MethodDisallowedByPreflightResponse,
         CorsError::HeaderDisallowedByPreflightResponse,
         CorsError::RedirectContainsCredentials,
+        CorsError::LocalNetworkAccessPermissionDenied,
+        CorsError::InsecureLocalNetwork,
+        CorsError::InvalidLocalNetworkAccess,
     ];
 
     /// The CDP spelling, e.g. `"PreflightInvalidStatus"`.
@@ -114,6 +125,9 @@ impl CorsError {
             CorsError::MethodDisallowedByPreflightResponse => "MethodDisallowedByPreflightResponse",
             CorsError::HeaderDisallowedByPreflightResponse => "HeaderDisallowedByPreflightResponse",
             CorsError::RedirectContainsCredentials => "RedirectContainsCredentials",
+            CorsError::LocalNetworkAccessPermissionDenied => "LocalNetworkAccessPermissionDenied",
+            CorsError::InsecureLocalNetwork => "InsecureLocalNetwork",
+            CorsError::InvalidLocalNetworkAccess => "InvalidLocalNetworkAccess",
         }
     }
 
@@ -195,6 +209,8 @@ pub struct CorsFailure {
     /// The page's serialized origin, as printed in the console message (Chromium prints the
     /// page origin even when the request's origin was tainted to `null`).
     pub page_origin: String,
+    /// For a Local Network Access block (the `LocalNetwork*` / `*LocalNetwork*` errors): why.
+    pub local_network: Option<crate::lna::LnaBlock>,
 }
 
 impl CorsFailure {
@@ -207,6 +223,15 @@ impl CorsFailure {
             url: String::new(),
             redirected_from: None,
             page_origin: String::new(),
+            local_network: None,
+        }
+    }
+
+    /// A Local Network Access failure (CDP `failedParameter` empty, as in Chromium 156).
+    pub fn local_network(block: crate::lna::LnaBlock) -> Self {
+        CorsFailure {
+            local_network: Some(block),
+            ..CorsFailure::new(block.cors_error(), None, false)
         }
     }
 
@@ -219,6 +244,9 @@ impl CorsFailure {
     /// where Chromium puts it.
     pub fn tail(&self) -> String {
         let v = self.failed_parameter.as_deref().unwrap_or_default();
+        if let Some(block) = self.local_network {
+            return block.console_tail();
+        }
         let body = match self.cors_error {
             CorsError::DisallowedByMode => {
                 "Cross origin requests are not allowed by request mode.".to_owned()
@@ -286,6 +314,11 @@ impl CorsFailure {
                 "Redirect location '{v}' contains a username and password, which is disallowed \
                  for cross-origin requests."
             ),
+            CorsError::LocalNetworkAccessPermissionDenied
+            | CorsError::InsecureLocalNetwork
+            | CorsError::InvalidLocalNetworkAccess => {
+                "Local Network Access blocked the request.".to_owned()
+            }
         };
         if self.cors_error.has_preflight_prefix() {
             format!("{PREFLIGHT_PREFIX}{body}")

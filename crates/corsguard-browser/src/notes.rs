@@ -28,6 +28,10 @@ pub enum Deviation {
     /// case-insensitively (`Bytes=0-`), numbers may carry a `+` sign and must fit in 64 bits.
     /// The spec's "simple range header value" is case-sensitive and unbounded.
     RangeHeader,
+    /// `Cross-Origin-Resource-Policy: same-site` between two origins on the same IP address:
+    /// the spec calls them same site (equal hosts); Chromium never counts an IP-address host
+    /// as same site for CORP and blocks the response.
+    CorpSameSiteIpAddress,
 }
 
 impl Deviation {
@@ -38,6 +42,7 @@ impl Deviation {
             Deviation::MaxAge => "MaxAge",
             Deviation::ChromiumSafelistedHeader => "ChromiumSafelistedHeader",
             Deviation::RangeHeader => "RangeHeader",
+            Deviation::CorpSameSiteIpAddress => "CorpSameSiteIpAddress",
         }
     }
 }
@@ -112,6 +117,7 @@ impl fmt::Display for SpecNote {
             Deviation::MaxAge => "Access-Control-Max-Age",
             Deviation::ChromiumSafelistedHeader => "request header",
             Deviation::RangeHeader => "Range",
+            Deviation::CorpSameSiteIpAddress => "Cross-Origin-Resource-Policy",
         };
         write!(
             f,

@@ -342,7 +342,9 @@ pub(crate) fn build_actual_request(req: &BrowserRequest, prepared: &PreparedHead
     }
     push_sec_fetch_site(req, &mut headers);
     headers.push(("Sec-Fetch-Mode".to_owned(), req.mode.as_str().to_owned()));
-    let dest = if req.mode == RequestMode::Navigate {
+    let dest = if req.destination != crate::corp::Destination::Empty {
+        req.destination.as_str()
+    } else if req.mode == RequestMode::Navigate {
         "document"
     } else {
         "empty"

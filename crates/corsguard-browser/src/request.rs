@@ -120,6 +120,13 @@ pub struct BrowserRequest {
     /// Set once a redirect chain has gone cross-origin and then to yet another origin
     /// (`#concept-request-tainted-origin`): the origin then serializes as `null`.
     pub tainted_origin: bool,
+    /// The request's destination (`fetch()`: empty; `<img>`: image, …). CORP applies to
+    /// `no-cors` subresources and, under COEP, to `<iframe>` navigations.
+    pub destination: crate::corp::Destination,
+    /// The page's `Cross-Origin-Embedder-Policy`.
+    pub embedder_policy: crate::corp::EmbedderPolicy,
+    /// What the browser knows about the network, for Local Network Access.
+    pub network: crate::lna::NetworkContext,
 }
 
 impl BrowserRequest {
@@ -136,7 +143,29 @@ impl BrowserRequest {
             initiator: Initiator::default(),
             use_cors_preflight: false,
             tainted_origin: false,
+            destination: crate::corp::Destination::default(),
+            embedder_policy: crate::corp::EmbedderPolicy::default(),
+            network: crate::lna::NetworkContext::default(),
         }
+    }
+
+    /// Sets the destination (`<img>` → [`Destination::Image`](crate::Destination), …).
+    pub fn destination(mut self, destination: crate::corp::Destination) -> Self {
+        self.destination = destination;
+        self
+    }
+
+    /// Sets the page's `Cross-Origin-Embedder-Policy`.
+    pub fn embedder_policy(mut self, coep: crate::corp::EmbedderPolicy) -> Self {
+        self.embedder_policy = coep;
+        self
+    }
+
+    /// Sets the network context (name resolution, address-space overrides, the LNA permission,
+    /// the frame, `targetAddressSpace`).
+    pub fn network(mut self, network: crate::lna::NetworkContext) -> Self {
+        self.network = network;
+        self
     }
 
     /// Sets the method (as the script writes it; normalization happens later).
@@ -275,6 +304,13 @@ impl BrowserRequest {
     /// them.
     pub fn credentials_included(&self) -> bool {
         match self.credentials {
+            // COEP `credentialless`: cross-origin no-cors requests go without credentials.
+            CredentialsMode::Include
+                if self.mode == RequestMode::NoCors
+                    && self.embedder_policy == crate::corp::EmbedderPolicy::Credentialless =>
+            {
+                !self.tainted_origin && !self.is_cross_origin()
+            }
             CredentialsMode::Include => true,
             CredentialsMode::SameOrigin => !self.tainted_origin && !self.is_cross_origin(),
             CredentialsMode::Omit => false,
@@ -503,7 +539,7 @@ pub(crate) fn normalize_header_value(value: &str) -> &str {
 
 /// The tuple origin of `s` (an origin or a URL); `None` for `null`, opaque or unparsable.
 /// A URL browsers treat as a secure context target: `https:`/`wss:`, or a loopback host.
-fn is_potentially_trustworthy(u: &Url) -> bool {
+pub(crate) fn is_potentially_trustworthy(u: &Url) -> bool {
     matches!(u.scheme(), "https" | "wss")
         || match u.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -515,7 +551,7 @@ fn is_potentially_trustworthy(u: &Url) -> bool {
 
 /// A host's site: its registrable domain (public suffix + one label), else the host itself
 /// (IP addresses, `localhost`, bare public suffixes).
-fn site_of(host: &str) -> &str {
+pub(crate) fn site_of(host: &str) -> &str {
     psl::domain_str(host).unwrap_or(host)
 }
 

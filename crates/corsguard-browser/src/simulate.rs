@@ -6,6 +6,8 @@ use url::Url;
 
 use super::cache::{CacheLookup, PreflightCache};
 use super::check::{ActualOutcome, PreflightOutcome, check_preflight, check_response};
+use super::corp::{ResponseBlock, corp_check};
+use super::lna::{LnaVerdict, check_local_network};
 use super::message::{CorsError, CorsFailure};
 use super::notes::{SpecNote, push_note};
 use super::preflight::{SimRequest, build_actual_request, preflight_plan};
@@ -80,6 +82,10 @@ pub struct Verdict {
     pub dropped_headers: Vec<DroppedHeader>,
     /// Where the spec would decide differently; the verdict predicts Chromium.
     pub notes: Vec<SpecNote>,
+    /// The Local Network Access check of the first request (or of the hop it blocked).
+    pub local_network: Option<LnaVerdict>,
+    /// A response blocked by CORP/COEP: not a CORS failure.
+    pub blocked_by_response: Option<ResponseBlock>,
 }
 
 impl Verdict {
@@ -94,6 +100,8 @@ impl Verdict {
             exposed_headers: Vec::new(),
             dropped_headers: Vec::new(),
             notes: Vec::new(),
+            local_network: None,
+            blocked_by_response: None,
         }
     }
 
@@ -225,6 +233,18 @@ pub fn simulate_with_cache(
             return verdict;
         }
 
+        // Local Network Access is checked when the connection is made: before anything,
+        // the preflight included, is sent.
+        let lna = check_local_network(&req.page_origin, &current.url, &req.network);
+        let lna_block = lna.block;
+        if verdict.local_network.is_none() || lna_block.is_some() {
+            verdict.local_network = Some(lna);
+        }
+        if let Some(block) = lna_block {
+            verdict.failure = Some(located(CorsFailure::local_network(block)));
+            return verdict;
+        }
+
         let plan = preflight_plan(&current);
         for note in plan.notes {
             push_note(&mut verdict.notes, note);
@@ -298,6 +318,21 @@ pub fn simulate_with_cache(
             return verdict;
         }
         let Some(location) = location else {
+            if let Some(step) = verdict.steps.last()
+                && let Step::Request { response, .. } = step
+                && let Some(block) = corp_check(
+                    &current,
+                    current.destination,
+                    current.embedder_policy,
+                    response,
+                )
+            {
+                if let Some(note) = &block.note {
+                    push_note(&mut verdict.notes, note.clone());
+                }
+                verdict.blocked_by_response = Some(block);
+                return verdict;
+            }
             verdict.allowed = true;
             verdict.exposed_headers = outcome.exposed_headers.clone();
             verdict.response = Some(outcome);

@@ -1345,8 +1345,13 @@ fn cdp_names_round_trip() {
     ] {
         assert_eq!(CorsError::from_cdp(name).map(CorsError::as_str), Some(name));
     }
+    // The model predicts the LNA errors (Chromium ≥ 142), never the PNA-era ones.
     assert_eq!(
         CorsError::from_cdp("LocalNetworkAccessPermissionDenied"),
+        Some(CorsError::LocalNetworkAccessPermissionDenied)
+    );
+    assert_eq!(
+        CorsError::from_cdp("PreflightMissingAllowPrivateNetwork"),
         None
     );
     assert!(CorsError::PreflightInvalidAllowOriginValue.has_preflight_prefix());

@@ -459,3 +459,36 @@ fn check_reports_the_csrf_settings() {
         "{stderr}"
     );
 }
+
+#[test]
+fn allow_private_network_is_reported_as_obsolete_for_chrome_142() {
+    let f = "tests/fixtures/browser-warnings/pna-path.yaml";
+    let out = run(&["check", "--format", "json", f]);
+    assert_eq!(out.status.code(), Some(0), "still valid: a legacy option");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diags = v.as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{v}");
+    assert_eq!(diags[0]["code"], "private-network-obsolete");
+    assert_eq!(diags[0]["severity"], "warning");
+    assert_eq!(diags[0]["path"], "paths[0].allow_private_network");
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no effect on Chrome ≥ 142")
+    );
+    let human = run(&["check", f]);
+    let err = String::from_utf8(human.stderr).unwrap();
+    assert!(err.contains("warning[private-network-obsolete]"), "{err}");
+    assert!(err.contains("ok (1 warning)"), "{err}");
+    assert_eq!(run(&["check", "--deny-warnings", f]).status.code(), Some(1));
+    let f = "tests/fixtures/browser-warnings/pna-defaults.yaml";
+    let v: Value = serde_json::from_slice(&run(&["check", "--format", "json", f]).stdout).unwrap();
+    let paths: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["defaults.allow_private_network"]);
+}

@@ -38,6 +38,8 @@ const GOLDEN: &[(&str, &str)] = &[
     ("explain-allowed.txt", "."),
     ("explain-blocked.txt", "."),
     ("explain-csrf.txt", "."),
+    ("explain-lna.txt", "."),
+    ("explain-corp.txt", "."),
     ("probe.txt", "."),
     ("export-nginx.txt", "."),
     ("export-envoy.txt", "."),

@@ -782,3 +782,271 @@ fn a_cross_site_form_post_is_refused_by_csrf() {
         r.out
     );
 }
+
+// Local Network Access (Chromium ≥ 142) and CORP/COEP: blocks no CORS header changes.
+
+#[test]
+fn s27_public_page_to_loopback_is_blocked_by_lna_before_anything_is_sent() {
+    let url = "http://127.0.0.1:8080/v1/items";
+    let r = explain(&["--origin", APP, "--url", url]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.verdict(),
+        "BLOCKED by Local Network Access (LocalNetworkAccessPermissionDenied), not by the server's CORS answer"
+    );
+    assert_eq!(
+        r.console(),
+        Some(
+            blocked_by(
+                url,
+                APP,
+                "Permission was denied for this request to access the `loopback` address space."
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        r.fix()
+            .unwrap()
+            .starts_with("no server header fixes a Local Network Access block")
+    );
+    assert!(
+        r.out
+            .contains("the user grants `loopback-network` to https://app.example.com")
+    );
+    assert!(r.out.contains("LoopbackNetworkAllowedForUrls"));
+    assert!(
+        !r.out.contains("The browser sends"),
+        "nothing is sent:\n{}",
+        r.out
+    );
+    // Granted: the request goes on to the CORS checks, which the policy passes.
+    let r = explain(&["--origin", APP, "--url", url, "--lna-permission", "granted"]);
+    assert_eq!((r.code, r.verdict()), (0, "allowed"));
+    assert!(
+        r.out
+            .contains("the `loopback-network` permission (granted)")
+    );
+}
+
+#[test]
+fn s28_resolve_and_overrides_decide_the_address_space() {
+    let url = format!("{API}/v1/items");
+    // a name is public unless told otherwise
+    assert_eq!(explain(&["--origin", APP, "--url", &url]).code, 0);
+    let r = explain(&[
+        "--origin",
+        APP,
+        "--url",
+        &url,
+        "--resolve",
+        "api.example.com=192.168.1.5",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.console()
+            .unwrap()
+            .ends_with("access the `local` address space.")
+    );
+    assert!(r.out.contains("resolves to 192.168.1.5"));
+    // CGNAT counts as local, unless the enterprise override says public
+    let args = [
+        "--origin",
+        APP,
+        "--url",
+        &url,
+        "--resolve",
+        "api.example.com=100.100.1.1",
+    ];
+    assert_eq!(explain(&args).code, 1);
+    let mut with_override = args.to_vec();
+    with_override.extend(["--ip-address-space-override", "100.64.0.0/10=public"]);
+    assert_eq!(explain(&with_override).code, 0);
+    let bad = explain(&[
+        "--origin",
+        APP,
+        "--url",
+        &url,
+        "--resolve",
+        "api.example.com",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.out
+            .contains("--resolve `api.example.com`: write HOST=IP")
+    );
+}
+
+#[test]
+fn s29_insecure_page_iframe_and_target_address_space() {
+    let url = "http://10.0.0.7/status";
+    let r = explain(&[
+        "--origin",
+        "http://intranet.example.com",
+        "--url",
+        url,
+        "--lna-permission",
+        "granted",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.verdict().contains("(InsecureLocalNetwork)"));
+    assert!(r.out.contains("serve the page from a secure context"));
+    let iframe = [
+        "--origin",
+        APP,
+        "--url",
+        url,
+        "--lna-permission",
+        "granted",
+        "--iframe-in",
+        "https://portal.example.org",
+    ];
+    let r = explain(&iframe);
+    assert_eq!(r.code, 1);
+    assert!(r.out.contains("<iframe allow=\"local-network-access\">"));
+    let mut allowed = iframe.to_vec();
+    allowed.extend(["--iframe-allow", "local-network-access"]);
+    assert_eq!(explain(&allowed).verdict(), "allowed");
+    let r = explain(&[
+        "--origin",
+        APP,
+        "--url",
+        url,
+        "--lna-permission",
+        "granted",
+        "--target-address-space",
+        "loopback",
+    ]);
+    assert!(r.verdict().contains("(InvalidLocalNetworkAccess)"));
+    assert!(r.console().unwrap().ends_with(
+        "Request had a target IP address space of `loopback` yet the resource is in address space `local`."
+    ));
+}
+
+#[test]
+fn s30_coep_page_loading_an_image_without_corp_is_blocked_by_corp_not_cors() {
+    let args = [
+        "--origin",
+        APP,
+        "--url",
+        "https://cdn.example.net/logo.png",
+        "--mode",
+        "no-cors",
+        "--destination",
+        "image",
+        "--page-header",
+        "Cross-Origin-Embedder-Policy: require-corp",
+    ];
+    let r = explain(&args);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.verdict(),
+        "BLOCKED by CORP/COEP (corp-not-same-origin-after-defaulted-to-same-origin-by-coep), not by CORS"
+    );
+    assert_eq!(
+        r.console(),
+        Some(
+            "Failed to load resource: net::ERR_BLOCKED_BY_RESPONSE.NotSameOriginAfterDefaultedToSameOriginByCoep"
+        )
+    );
+    assert!(
+        r.out
+            .contains("send `Cross-Origin-Resource-Policy: cross-origin` on this response")
+    );
+    assert!(r.out.contains("<img src crossorigin>"));
+    assert!(r.out.contains("Sec-Fetch-Dest: image"));
+    let mut with_corp = args.to_vec();
+    with_corp.extend(["--app-header", "Cross-Origin-Resource-Policy: cross-origin"]);
+    assert_eq!(explain(&with_corp).verdict(), "allowed");
+    // credentialless: no CORP needed, and no cookies sent
+    let mut cl = args.to_vec();
+    cl[9] = "Cross-Origin-Embedder-Policy: credentialless";
+    cl.extend(["--credentials", "include"]);
+    let r = explain(&cl);
+    assert_eq!(r.verdict(), "allowed");
+    assert!(r.out.contains("(without cookies)"));
+    // same-origin CORP without COEP: blocked too; the CORS alternative needs an allowed origin
+    let r = explain(&[
+        "--origin",
+        "https://evil.example",
+        "--url",
+        "https://cdn.example.net/x.js",
+        "--mode",
+        "no-cors",
+        "--destination",
+        "script",
+        "--app-header",
+        "Cross-Origin-Resource-Policy: same-origin",
+    ]);
+    assert!(r.verdict().contains("(corp-not-same-origin)"));
+    assert!(
+        r.out
+            .contains("the policy must then allow https://evil.example: it does not today")
+    );
+}
+
+#[test]
+fn s31_iframe_under_coep_needs_corp_and_its_own_coep() {
+    let base = [
+        "--origin",
+        APP,
+        "--url",
+        "https://widgets.example.net/embed",
+        "--destination",
+        "iframe",
+        "--page-header",
+        "Cross-Origin-Embedder-Policy: require-corp",
+        "--app-header",
+        "Cross-Origin-Resource-Policy: cross-origin",
+    ];
+    let r = explain(&base);
+    assert!(
+        r.verdict()
+            .contains("(coep-frame-resource-needs-coep-header)"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out
+            .contains("the iframe's document must itself send Cross-Origin-Embedder-Policy")
+    );
+    let mut both = base.to_vec();
+    both.extend(["--app-header", "Cross-Origin-Embedder-Policy: require-corp"]);
+    assert_eq!(explain(&both).verdict(), "allowed");
+}
+
+#[test]
+fn lna_and_corp_in_json() {
+    let r = explain(&[
+        "--origin",
+        APP,
+        "--url",
+        "http://[::1]:9/x",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(v["cors_error"], "LocalNetworkAccessPermissionDenied");
+    assert_eq!(v["local_network"]["target"]["space"], "loopback");
+    assert_eq!(v["local_network"]["permission"], "loopback-network");
+    assert_eq!(v["local_network"]["permission_state"], "prompt");
+    assert_eq!(v["exchanges"].as_array().unwrap().len(), 0);
+    let r = explain(&[
+        "--origin",
+        APP,
+        "--url",
+        "https://cdn.example.net/i",
+        "--mode",
+        "no-cors",
+        "--destination",
+        "image",
+        "--app-header",
+        "Cross-Origin-Resource-Policy: same-site",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(v["blocked_by_response"]["reason"], "CorpNotSameSite");
+    assert_eq!(v["blocked_by_response"]["corp"], "same-site");
+    assert_eq!(v["cors_error"], Value::Null);
+}

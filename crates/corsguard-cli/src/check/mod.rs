@@ -49,6 +49,8 @@ pub struct Checked {
     pub result: Result<Policy, ConfigErrors>,
     /// `true` when the file could not be read or its format is unknown (exit 2).
     pub unreadable: bool,
+    /// Warnings about what browsers do with a valid policy ([`browser_warnings`]).
+    pub browser_warnings: Vec<Diagnostic>,
 }
 
 impl Checked {
@@ -60,7 +62,7 @@ impl Checked {
             Ok(p) => p.warnings(),
             Err(e) => e.diagnostics(),
         };
-        let mut v: Vec<&Diagnostic> = all.iter().collect();
+        let mut v: Vec<&Diagnostic> = all.iter().chain(&self.browser_warnings).collect();
         v.sort_by_key(|d| d.location.span.map_or(usize::MAX, |s| s.start));
         v
     }
@@ -85,24 +87,70 @@ pub fn load(path: &Path, env: bool) -> Checked {
             name,
             text: None,
             unreadable: true,
+            browser_warnings: Vec::new(),
         };
     };
     // The engine's bounded read: a device, a FIFO or an oversized file is refused with its
     // diagnostic instead of being read without limit.
     match corsguard::read_config_file(path, corsguard::DEFAULT_MAX_CONFIG_BYTES) {
-        Ok(text) => Checked {
-            result: Policy::from_text(&text, &name, format, vars.as_deref()),
-            name,
-            text: Some(text),
-            unreadable: false,
-        },
+        Ok(text) => {
+            let result = Policy::from_text(&text, &name, format, vars.as_deref());
+            Checked {
+                browser_warnings: result
+                    .as_ref()
+                    .map(|p| browser_warnings(&name, p))
+                    .unwrap_or_default(),
+                result,
+                name,
+                text: Some(text),
+                unreadable: false,
+            }
+        }
         Err(e) => Checked {
             result: Err(e),
             name,
             text: None,
             unreadable: true,
+            browser_warnings: Vec::new(),
         },
     }
+}
+
+/// The stable code of the warning that `allow_private_network` is obsolete.
+pub const PRIVATE_NETWORK_OBSOLETE: &str = "private-network-obsolete";
+
+/// Warnings about what today's browsers do with a valid policy (the engine validates the
+/// policy; this is about Chromium ≥ 142): `allow_private_network` answers the Private Network
+/// Access preflight, which Local Network Access replaced, so it has no effect there. It is
+/// reported where it is set (`defaults`, or a path rule that sets it while `defaults` does
+/// not); the option stays valid for older Chromium builds.
+pub fn browser_warnings(name: &str, policy: &Policy) -> Vec<Diagnostic> {
+    let defaults = policy.defaults_summary().allow_private_network;
+    policy
+        .summaries()
+        .into_iter()
+        .filter(|r| r.allow_private_network && (r.name == "defaults" || !defaults))
+        .map(|r| Diagnostic {
+            severity: Severity::Warning,
+            code: PRIVATE_NETWORK_OBSOLETE,
+            message: "no effect on Chrome ≥ 142: Local Network Access \
+                      replaced the Private Network Access preflight, and Chromium no longer sends \
+                      Access-Control-Request-Private-Network"
+                .to_owned(),
+            hint: Some(
+                "a public page reaching a private or loopback address now needs the user's \
+                 permission, which no response header grants (`corsguard explain` shows the \
+                 block and what lifts it); keep the option only for Chromium 138-141"
+                    .to_owned(),
+            ),
+            location: corsguard::Location::new(
+                corsguard::SourceKind::Text {
+                    name: name.to_owned(),
+                },
+                format!("{}.allow_private_network", r.name),
+            ),
+        })
+        .collect()
 }
 
 /// Renders every diagnostic of a checked file (human format) into a string.

@@ -11,6 +11,7 @@
 //! 2 usage error or invalid policy.
 
 pub mod fix;
+pub mod network;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+    /// Local Network Access and CORP/COEP inputs.
+    #[command(flatten)]
+    pub network: network::NetworkArgs,
 }
 
 /// `fetch()`'s request modes.
@@ -183,6 +187,10 @@ pub struct Report {
     /// The server's CSRF check refused the request (in `enforce` mode the application never
     /// ran, whatever the browser then does with the answer).
     pub csrf: Option<CsrfReport>,
+    /// Local Network Access, when the target is not public (or the request is blocked by it).
+    pub local_network: Option<network::LnaReport>,
+    /// A block by CORP/COEP (not by CORS).
+    pub blocked_by_response: Option<network::CorpReport>,
 }
 
 /// A CSRF refusal in an explanation.
@@ -282,7 +290,22 @@ pub fn explain(
         }
     }
     let csrf = exchanges.iter().find_map(|e| csrf_report(&e.policy));
+    // Would the same subresource pass in CORS mode (`crossorigin`)? For the CORP fix.
+    let cors_allowed = verdict.blocked_by_response.as_ref().map(|_| {
+        let cors = req.clone().mode(RequestMode::Cors);
+        simulate(&cors, |sent| {
+            let status = http::StatusCode::from_u16(app_status).unwrap_or(http::StatusCode::OK);
+            answer_with_policy(policy, sent, status, app_headers).response
+        })
+        .allowed
+    });
     Report {
+        local_network: network::lna_report(req, verdict.local_network.as_ref()),
+        blocked_by_response: network::corp_report(
+            verdict.blocked_by_response.as_ref(),
+            &req.serialized_origin(),
+            cors_allowed,
+        ),
         csrf,
         request: req.clone(),
         cross_origin: plan.cross_origin,
@@ -361,6 +384,13 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
     }
+    let req = match network::apply(&args.network, req) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("corsguard explain: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = req.validate()
         && matches!(
             e.kind,
@@ -422,6 +452,7 @@ pub fn render(r: &Report, style: Style) -> String {
         req.serialized_origin(),
         req.credentials.as_str()
     );
+    o.push_str(&network::request_lines(req));
     for (n, v) in &req.headers {
         let _ = writeln!(o, "  script header  {n}: {v}");
     }
@@ -434,6 +465,13 @@ pub fn render(r: &Report, style: Style) -> String {
         n += 1;
         let _ = writeln!(o, "{}", style.paint(bold, &format!("{n}. {title}")));
     };
+    if let Some(l) = &r.local_network {
+        let (title, lines) = network::lna_step(l, req, style);
+        step(&mut o, title);
+        for line in lines {
+            let _ = writeln!(o, "   {line}");
+        }
+    }
     if let Some(e) = &r.fetch_error
         && r.exchanges.is_empty()
     {
@@ -500,6 +538,7 @@ pub fn render(r: &Report, style: Style) -> String {
         for (hn, hv) in &e.response.headers {
             let lower = hn.to_ascii_lowercase();
             if lower.starts_with("access-control-")
+                || lower == "cross-origin-resource-policy"
                 || lower == "vary"
                 || lower == "location"
                 || lower == "x-corsguard-csrf"
@@ -599,6 +638,13 @@ pub fn render(r: &Report, style: Style) -> String {
                 "readable by the page"
             }
         );
+    } else if let Some(block) = network::verdict_block(
+        r.local_network.as_ref(),
+        r.blocked_by_response.as_ref(),
+        r.console_message.as_deref(),
+        style,
+    ) {
+        o.push_str(&block);
     } else if r.verdict == "allowed" {
         let _ = writeln!(
             o,
