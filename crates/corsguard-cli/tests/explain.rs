@@ -782,3 +782,29 @@ fn a_cross_site_form_post_is_refused_by_csrf() {
         r.out
     );
 }
+
+/// A fix lists every change the request needs, and is printed only once the simulation,
+/// re-run against the policy with the changes applied, lets the request through.
+#[test]
+fn the_fix_lists_every_change_the_request_needs() {
+    const GET_PUT: &str = "tests/fixtures/explain/get-put.yaml";
+    let url = format!("{API}/x");
+    let r = explain_with(
+        GET_PUT,
+        &["--origin", APP, "--url", &url, "-X", "DELETE", "-H", "X-Foo: 1"],
+    );
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert_eq!(
+        r.fix(),
+        Some("add `DELETE` to defaults.allow_methods; add `x-foo` to defaults.allow_headers"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains(
+            "  checked: with these changes the browser allows the request (simulation re-run)\n"
+        ),
+        "{}",
+        r.out
+    );
+}
