@@ -38,6 +38,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("explain-allowed.txt", "."),
     ("explain-blocked.txt", "."),
     ("explain-csrf.txt", "."),
+    ("explain-fix.txt", "."),
     ("probe.txt", "."),
     ("export-nginx.txt", "."),
     ("export-envoy.txt", "."),
