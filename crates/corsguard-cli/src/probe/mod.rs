@@ -69,15 +69,34 @@ pub struct Args {
     #[arg(long)]
     pub no_extra_probes: bool,
     /// The User-Agent sent (Chromium sends one; some servers route on it).
-    #[arg(
-        long,
-        default_value = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe",
-        value_name = "UA"
-    )]
+    #[arg(long, default_value = USER_AGENT, value_name = "UA")]
     pub user_agent: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+}
+
+/// The User-Agent a probe sends by default: Chromium 156's, marked as a probe.
+pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe";
+
+impl Args {
+    /// A probe of `url` from `origin` with the command's defaults (GET, `same-origin`
+    /// credentials, 10 s timeout, the extra probes on), for callers that probe in bulk.
+    pub fn new(url: impl Into<String>, origin: impl Into<String>) -> Args {
+        Args {
+            url: url.into(),
+            origin: origin.into(),
+            method: "GET".to_owned(),
+            headers: Vec::new(),
+            credentials: Credentials::SameOrigin,
+            cookie: None,
+            timeout: 10.0,
+            preflight_only: false,
+            no_extra_probes: false,
+            user_agent: USER_AGENT.to_owned(),
+            format: OutputFormat::Human,
+        }
+    }
 }
 
 /// One request sent and what came back.
