@@ -139,6 +139,23 @@ fn init(args: &Args) -> ExitCode {
     }
 }
 
+/// `path` with `dir/..` pairs folded, for display (`tests/../examples/p.yaml` →
+/// `examples/p.yaml`); the file itself is read through the path as written.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match (c, out.last()) {
+            (Component::CurDir, _) => {}
+            (Component::ParentDir, Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
 /// Runs one file's cases.
 fn run_file(args: &Args, f: &TestFile) -> Option<FileResults> {
     let Some(path) = args.config.clone().or_else(|| f.policy.clone()) else {
@@ -159,7 +176,7 @@ fn run_file(args: &Args, f: &TestFile) -> Option<FileResults> {
         .collect();
     Some(FileResults {
         file: f.name.clone(),
-        policy: path.display().to_string(),
+        policy: lexical(&path).display().to_string(),
         url_base: args.url_base.clone(),
         cases,
     })
