@@ -338,17 +338,25 @@ pub fn simulate_report(
     }
 }
 
+/// Loads a policy for a command that runs requests against it; on failure prints its
+/// diagnostics (as `corsguard check` does) on stderr and returns `None` (exit 2).
+pub fn load_policy(path: &std::path::Path, env: bool) -> Option<Policy> {
+    let checked = check::load(path, env);
+    match &checked.result {
+        Ok(p) => Some(p.clone()),
+        Err(_) => {
+            let style = Style::detect_stderr();
+            eprint!("{}", check::render_checked(&checked, style, false));
+            eprint!("{}", check::summary(&checked, style));
+            None
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
-    let err_style = Style::detect_stderr();
-    let checked = check::load(&args.config, args.env);
-    let policy = match &checked.result {
-        Ok(p) => p.clone(),
-        Err(_) => {
-            eprint!("{}", check::render_checked(&checked, err_style, false));
-            eprint!("{}", check::summary(&checked, err_style));
-            return ExitCode::from(2);
-        }
+    let Some(policy) = load_policy(&args.config, args.env) else {
+        return ExitCode::from(2);
     };
     let mut req = BrowserRequest::new(args.origin.clone(), args.url.clone())
         .method(args.method.clone())

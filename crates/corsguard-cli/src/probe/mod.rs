@@ -575,18 +575,10 @@ pub fn probe(args: &Args) -> Result<Report, String> {
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
     let policy = match &args.config {
-        Some(path) => {
-            let checked = crate::check::load(path, false);
-            match &checked.result {
-                Ok(p) => Some(p.clone()),
-                Err(_) => {
-                    let style = Style::detect_stderr();
-                    eprint!("{}", crate::check::render_checked(&checked, style, false));
-                    eprint!("{}", crate::check::summary(&checked, style));
-                    return ExitCode::from(2);
-                }
-            }
-        }
+        Some(path) => match crate::explain::load_policy(path, false) {
+            Some(p) => Some(p),
+            None => return ExitCode::from(2),
+        },
         None => None,
     };
     let mut report = match probe(&args) {

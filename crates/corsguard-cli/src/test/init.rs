@@ -128,33 +128,13 @@ fn allowed_candidates(s: &RuleSummary, url: &str) -> Vec<Case> {
     let mut out = Vec::new();
     for o in &origins {
         let name = |m: &str| format!("{o} can {m} ({}: {})", s.name, s.matcher);
-        out.push(case(
-            name(method),
-            o,
-            url,
-            method,
-            header,
-            creds,
-            Expect::Allowed,
-        ));
-        out.push(case(
-            name("GET"),
-            o,
-            url,
-            "GET",
-            None,
-            creds,
-            Expect::Allowed,
-        ));
-        out.push(case(
-            name("GET"),
-            o,
-            url,
-            "GET",
-            None,
-            Credentials::Omit,
-            Expect::Allowed,
-        ));
+        for (m, h, c) in [
+            (method, header, creds),
+            ("GET", None, creds),
+            ("GET", None, Credentials::Omit),
+        ] {
+            out.push(case(name(m), o, url, m, h, c, Expect::Allowed));
+        }
     }
     out
 }
@@ -172,24 +152,20 @@ fn refused_candidates(s: &RuleSummary, url: &str) -> Vec<Case> {
         Expect::Blocked,
     )];
     if let Some(o) = s.allow_origins.first().and_then(|o| origin_for(o)) {
-        out.push(case(
-            format!("{o} cannot send credentials ({rule})"),
-            &o,
-            url,
-            "GET",
-            None,
-            Credentials::Include,
-            Expect::Blocked,
-        ));
-        out.push(case(
-            format!("{o} cannot PURGE ({rule})"),
-            &o,
-            url,
-            "PURGE",
-            None,
-            Credentials::Omit,
-            Expect::Blocked,
-        ));
+        for (what, method, creds) in [
+            ("send credentials", "GET", Credentials::Include),
+            ("PURGE", "PURGE", Credentials::Omit),
+        ] {
+            out.push(case(
+                format!("{o} cannot {what} ({rule})"),
+                &o,
+                url,
+                method,
+                None,
+                creds,
+                Expect::Blocked,
+            ));
+        }
     }
     out
 }

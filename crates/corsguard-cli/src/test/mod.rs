@@ -72,16 +72,7 @@ pub struct Args {
 
 /// Loads a policy, printing its diagnostics on failure.
 fn policy(path: &Path, env: bool) -> Option<Policy> {
-    let checked = check::load(path, env);
-    match &checked.result {
-        Ok(p) => Some(p.clone()),
-        Err(_) => {
-            let style = Style::detect_stderr();
-            eprint!("{}", check::render_checked(&checked, style, false));
-            eprint!("{}", check::summary(&checked, style));
-            None
-        }
-    }
+    crate::explain::load_policy(path, env)
 }
 
 fn print_invalid(bad: &Invalid) {

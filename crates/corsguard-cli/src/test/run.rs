@@ -64,12 +64,7 @@ fn reason(r: &Report) -> String {
         );
     }
     if r.verdict != "allowed" {
-        let failure = r.exchanges.iter().rev().find_map(|e| e.failure.as_ref());
-        return match (failure, &r.fetch_error) {
-            (Some(f), _) => f.to_string(),
-            (None, Some(e)) => format!("fetch() throws a TypeError: {e}"),
-            (None, None) => "blocked".to_owned(),
-        };
+        return explain::fix::why_blocked(r);
     }
     if !r.cross_origin {
         return "a same-origin request: CORS does not apply".to_owned();

@@ -50,18 +50,31 @@ impl CheckedFix {
     }
 }
 
+/// Why the browser blocks a request, in one line: its CORS failure, else the `TypeError`
+/// `fetch()` throws.
+pub fn blocked_line(
+    failure: Option<&corsguard_browser::CorsFailure>,
+    error: Option<&dyn std::fmt::Display>,
+) -> String {
+    match (failure, error) {
+        (Some(f), _) => f.to_string(),
+        (None, Some(e)) => format!("fetch() throws a TypeError: {e}"),
+        (None, None) => "the browser blocks it".to_owned(),
+    }
+}
+
 /// Why the browser blocks the request in `report`, in one line.
-fn why_blocked(report: &Report) -> String {
+pub fn why_blocked(report: &Report) -> String {
     let failure = report
         .exchanges
         .iter()
         .rev()
         .find_map(|e| e.failure.as_ref());
-    match (failure, &report.fetch_error) {
-        (Some(f), _) => f.to_string(),
-        (None, Some(e)) => format!("fetch() throws a TypeError: {e}"),
-        (None, None) => "the browser blocks it".to_owned(),
-    }
+    let error = report
+        .fetch_error
+        .as_ref()
+        .map(|e| e as &dyn std::fmt::Display);
+    blocked_line(failure, error)
 }
 
 /// The fix for the blocked request of `first` (the simulation under `policy`), checked by
