@@ -6,6 +6,7 @@ mod demo;
 mod explain;
 mod probe;
 mod serve;
+mod test;
 
 use corsguard_cli::{check, export, import};
 
@@ -31,6 +32,7 @@ Examples:
   corsguard explain --config corsguard.yaml --origin https://app.example.com \\
       --url https://api.example.com/v1/items --method PUT --header 'X-Trace-Id: 1' --credentials include
   corsguard probe https://api.example.com/v1/items --origin https://app.example.com --method PUT
+  corsguard test corsguard-test.yaml                # expectations as data, checked against the policy
   corsguard serve --config corsguard.yaml --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000
   corsguard export nginx --config corsguard.yaml > cors.conf
   corsguard import django settings.py > corsguard.yaml";
@@ -47,6 +49,8 @@ enum Command {
     Explain(explain::Args),
     /// Send a request like Chromium would to any server and diagnose its CORS answers.
     Probe(probe::Args),
+    /// Check expectations (request → allowed or blocked) against a policy, offline or live.
+    Test(test::Args),
     /// Emit an equivalent configuration for nginx or Envoy.
     Export(export::Args),
     /// Convert a NelmioCorsBundle or django-cors-headers configuration to corsguard YAML.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Probe(a) => probe::run(a),
+        Command::Test(a) => test::run(a),
         Command::Export(a) => export::run(a),
         Command::Import(a) => import::run(a),
     }

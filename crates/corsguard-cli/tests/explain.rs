@@ -223,7 +223,11 @@ fn s07_header_not_allowed_first_in_acrh_order() {
             "Request header field x-bar is not allowed by Access-Control-Allow-Headers in preflight response."
         )
     );
-    assert_eq!(r.fix(), Some("add `x-bar` to defaults.allow_headers"));
+    // Every header the request needs, not only the first the browser complains about.
+    assert_eq!(
+        r.fix(),
+        Some("add `x-bar`, `x-foo` to defaults.allow_headers")
+    );
 }
 
 #[test]
@@ -1049,4 +1053,106 @@ fn lna_and_corp_in_json() {
     assert_eq!(v["blocked_by_response"]["reason"], "CorpNotSameSite");
     assert_eq!(v["blocked_by_response"]["corp"], "same-site");
     assert_eq!(v["cors_error"], Value::Null);
+}
+
+/// A fix lists every change the request needs, and is printed only once the simulation,
+/// re-run against the policy with the changes applied, lets the request through.
+#[test]
+fn the_fix_lists_every_change_the_request_needs() {
+    const GET_PUT: &str = "tests/fixtures/explain/get-put.yaml";
+    let url = format!("{API}/x");
+    let r = explain_with(
+        GET_PUT,
+        &[
+            "--origin", APP, "--url", &url, "-X", "DELETE", "-H", "X-Foo: 1",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert_eq!(
+        r.fix(),
+        Some("add `DELETE` to defaults.allow_methods; add `x-foo` to defaults.allow_headers"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains(
+            "  checked: with these changes the browser allows the request (simulation re-run)\n"
+        ),
+        "{}",
+        r.out
+    );
+}
+
+#[test]
+fn the_fix_covers_origin_credentials_method_and_headers_together() {
+    const GET_PUT: &str = "tests/fixtures/explain/get-put.yaml";
+    let r = explain_with(
+        GET_PUT,
+        &[
+            "--origin",
+            "https://admin.example.com",
+            "--url",
+            &format!("{API}/x"),
+            "-X",
+            "DELETE",
+            "-H",
+            "X-Foo: 1",
+            "-H",
+            "X-Bar: 2",
+            "--credentials",
+            "include",
+        ],
+    );
+    assert_eq!(
+        r.fix(),
+        Some(
+            "add `https://admin.example.com` to defaults.allow_origins; set defaults.allow_credentials: true (or, if this request needs no cookies, use credentials: 'same-origin' in the fetch() call); add `DELETE` to defaults.allow_methods; add `x-bar`, `x-foo` to defaults.allow_headers"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains("  checked: with these changes"), "{}", r.out);
+}
+
+/// A change the policy would refuse to load is not a fix: say why instead.
+#[test]
+fn a_fix_that_makes_the_policy_invalid_is_not_printed() {
+    let r = explain(&[
+        "--origin",
+        "http://intranet.example",
+        "--url",
+        &format!("{API}/v1/items"),
+    ]);
+    assert_eq!(
+        r.fix(),
+        Some("no policy change allows this request"),
+        "{}",
+        r.out
+    );
+    let why = r.line("  why: ").unwrap();
+    assert!(
+        why.starts_with("`add `http://intranet.example` to defaults.allow_origins` would make the policy invalid: `http://intranet.example` is not https"),
+        "{why}"
+    );
+}
+
+#[test]
+fn json_fix_lists_the_changes() {
+    const GET_PUT: &str = "tests/fixtures/explain/get-put.yaml";
+    let out = Command::new(env!("CARGO_BIN_EXE_corsguard"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["explain", "--config", GET_PUT, "--origin", APP, "--url"])
+        .arg(format!("{API}/x"))
+        .args(["-X", "DELETE", "-H", "X-Foo: 1", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["fix"]["changes"],
+        serde_json::json!([
+            {"change": "add `DELETE` to defaults.allow_methods"},
+            {"change": "add `x-foo` to defaults.allow_headers"}
+        ])
+    );
+    assert_eq!(v["no_fix"], Value::Null);
 }

@@ -628,3 +628,205 @@ fn usage_errors_exit_2() {
         2
     );
 }
+
+/// nginx with `add_header` without `always`: CORS headers on 2xx answers, none on errors;
+/// preflights answered 204 everywhere (`if ($request_method = OPTIONS) { return 204; }`).
+fn nginx_without_always(r: &Seen) -> (u16, Vec<(&'static str, String)>) {
+    let status = if r.is_preflight() {
+        204
+    } else if r.target.starts_with("/missing") || r.target.starts_with("/nope") {
+        404
+    } else {
+        200
+    };
+    let mut h = vec![("Server", "nginx/1.22.1".to_string())];
+    if status < 400 {
+        let (_, cors) = correct(r);
+        h.extend(cors);
+    }
+    (status, h)
+}
+
+#[test]
+fn an_error_without_cors_headers_is_compared_with_a_preflight_to_the_same_url() {
+    let s = serve(nginx_without_always);
+    let (code, v) = probe_json(&[&s.url("/missing"), "--origin", APP]);
+    assert_eq!(code, 1);
+    assert_eq!(v["cors_error"], "MissingAllowOriginHeader");
+    let extra: Vec<&str> = v["extra_probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        extra.contains(&"probe with a preflight to the same URL"),
+        "{extra:?}"
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "error-without-cors")
+        .unwrap_or_else(|| panic!("{:?}", codes(&v)));
+    assert_eq!(
+        (&f["level"], &f["seen_in"]),
+        (&Value::from("warning"), &Value::from("request"))
+    );
+    let m = f["message"].as_str().unwrap();
+    for needle in [
+        "the 404 response has no CORS headers, while the probe with a preflight to the same URL from the same server (204) carries them",
+        "this server is nginx/1.22.1: the fix is `always`.",
+        "add_header Access-Control-Allow-Origin … always;",
+        "Express: `app.use(cors(…))` before the routes",
+        "the CORS middleware outermost",
+    ] {
+        assert!(m.contains(needle), "missing {needle:?} in {m}");
+    }
+    // The reference preflight is an OPTIONS with the page's origin; the actual request was
+    // sent once.
+    let seen = s.seen();
+    assert_eq!(seen.iter().filter(|r| r.method == "GET").count(), 1 + 2);
+    assert!(seen.iter().any(|r| r.is_preflight() && r.origin() == APP));
+
+    // --no-extra-probes: no reference, no finding.
+    let (_, v) = probe_json(&[&s.url("/missing"), "--origin", APP, "--no-extra-probes"]);
+    assert!(
+        !has(&v, "error-without-cors", "warning", "request"),
+        "{:?}",
+        codes(&v)
+    );
+}
+
+#[test]
+fn error_path_probes_a_path_expected_to_fail() {
+    let s = serve(nginx_without_always);
+    let (code, v) = probe_json(&[
+        &s.url("/v1/items"),
+        "--origin",
+        APP,
+        "--error-path",
+        "/nope",
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        has(
+            &v,
+            "error-without-cors",
+            "warning",
+            "probe of the error path /nope"
+        ),
+        "{:?}",
+        codes(&v)
+    );
+    assert!(
+        s.seen()
+            .iter()
+            .any(|r| r.method == "GET" && r.target == "/nope" && r.origin() == APP),
+        "{:?}",
+        s.seen()
+    );
+
+    // A server whose errors keep their CORS headers: nothing to report.
+    let good = serve(|r| {
+        let (_, h) = correct(r);
+        (if r.target == "/nope" { 404 } else { 200 }, h)
+    });
+    let (_, v) = probe_json(&[
+        &good.url("/v1/items"),
+        "--origin",
+        APP,
+        "--error-path",
+        "/nope",
+    ]);
+    assert!(
+        codes(&v).iter().all(|(c, ..)| c != "error-without-cors"),
+        "{:?}",
+        codes(&v)
+    );
+
+    // An error path that does not fail is pointed out.
+    let (_, v) = probe_json(&[
+        &good.url("/v1/items"),
+        "--origin",
+        APP,
+        "--error-path",
+        "/fine",
+    ]);
+    assert!(
+        has(
+            &v,
+            "error-path-did-not-fail",
+            "info",
+            "probe of the error path /fine"
+        ),
+        "{:?}",
+        codes(&v)
+    );
+}
+
+/// Without a policy the advice lists every header the server's answers need; with
+/// `--config` the fix is the policy's, checked with the browser model.
+#[test]
+fn blocked_probes_get_advice_or_a_checked_fix() {
+    // Allows GET and PUT with content-type only.
+    let s = serve(|r| {
+        let mut h = vec![("Vary", "Origin".to_string())];
+        if r.origin() == APP {
+            h.push(("Access-Control-Allow-Origin", APP.to_string()));
+            if r.is_preflight() {
+                h.push(("Access-Control-Allow-Methods", "GET, PUT".to_string()));
+                h.push(("Access-Control-Allow-Headers", "content-type".to_string()));
+            }
+        }
+        (if r.is_preflight() { 204 } else { 200 }, h)
+    });
+    let url = s.url("/x");
+    let args = [
+        &url as &str,
+        "--origin",
+        APP,
+        "-X",
+        "DELETE",
+        "-H",
+        "X-Foo: 1",
+        "--no-extra-probes",
+    ];
+    let (code, out, _) = probe(&args);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("Advice: for this request, the server's answers need:\n  - the preflight (OPTIONS) answer: `Access-Control-Allow-Origin: https://app.example.com` (exactly one, this origin or `*`)\n  - the response: `Access-Control-Allow-Origin: https://app.example.com` (exactly one, this origin or `*`)\n  - the preflight (OPTIONS) answer: `Access-Control-Allow-Methods` listing `DELETE`\n  - the preflight (OPTIONS) answer: `Access-Control-Allow-Headers` listing `x-foo`\n"),
+        "{out}"
+    );
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/explain/get-put.yaml"
+    );
+    let mut with = args.to_vec();
+    with.extend(["--config", policy]);
+    let (code, out, err) = probe(&with);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("Fix: add `DELETE` to defaults.allow_methods; add `x-foo` to defaults.allow_headers\n  checked: with these changes the browser allows the request (simulation re-run)\n  (for --config's policy, checked with the browser model: the server itself was not re-run)\n"),
+        "{out}"
+    );
+    // A policy that allows what the server refuses: the server is not running it.
+    let wide = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/explain/api.yaml"
+    );
+    let (_, out, _) = probe(&[
+        &url as &str,
+        "--origin",
+        APP,
+        "-X",
+        "DELETE",
+        "--no-extra-probes",
+        "--config",
+        wide,
+    ]);
+    assert!(
+        out.contains("Note: under --config's policy the browser model allows this request: the server does not answer as the policy says"),
+        "{out}"
+    );
+}

@@ -16,7 +16,7 @@ pub mod network;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsguard::{Fix, Policy, Trace};
+use corsguard::{Policy, Trace};
 use corsguard_browser::{
     ActualOutcome, BrowserRequest, CredentialsMode, DropReason, FetchErrorKind, PreflightOutcome,
     RequestMode, ResponseView, SimRequest, Step, Verdict, answer_with_policy, preflight_plan,
@@ -174,8 +174,10 @@ pub struct Report {
     pub console_message: Option<String>,
     /// A `TypeError` `fetch()` throws before or outside the CORS checks.
     pub fetch_error: Option<String>,
-    /// The smallest change that would allow the request.
-    pub fix: Option<Fix>,
+    /// Every change that allows the request, checked by re-running the simulation with them.
+    pub fix: Option<fix::CheckedFix>,
+    /// Why no configuration change allows the request (when blocked and `fix` is `None`).
+    pub no_fix: Option<String>,
     /// The policy allowed the request but the browser blocks it anyway.
     pub policy_allowed: bool,
     /// Headers script can read on the final response.
@@ -223,8 +225,32 @@ fn csrf_report(trace: &Trace) -> Option<CsrfReport> {
     })
 }
 
-/// Builds the explanation (no output).
+/// Builds the explanation (no output): the simulation, then the fix, checked by running the
+/// same simulation against the policy with the fix applied.
 pub fn explain(
+    policy: &Policy,
+    req: &BrowserRequest,
+    app_status: u16,
+    app_headers: &http::HeaderMap,
+) -> Report {
+    let run = |p: &Policy| simulate_report(p, req, app_status, app_headers);
+    with_fix(policy, run(policy), run)
+}
+
+/// Adds the checked fix to a simulation's report (`rerun` runs the same simulation under
+/// another policy).
+pub fn with_fix(policy: &Policy, mut report: Report, rerun: impl Fn(&Policy) -> Report) -> Report {
+    if report.verdict != "allowed" {
+        match fix::checked(policy, &report, rerun) {
+            Ok(f) => report.fix = Some(f),
+            Err(why) => report.no_fix = Some(why),
+        }
+    }
+    report
+}
+
+/// The simulation of `req` under `policy`, without a fix.
+pub fn simulate_report(
     policy: &Policy,
     req: &BrowserRequest,
     app_status: u16,
@@ -270,19 +296,12 @@ pub fn explain(
             outcome: out,
         });
     }
-    let (fix, policy_allowed) = match &verdict.failure {
-        Some(failure) => {
-            let failing = exchanges.iter().rev().find(|e| e.failure.is_some());
-            let f = fix::Failed {
-                failure,
-                trace: failing.map(|e| &e.policy),
-                status: failing.map_or(0, |e| e.response.status),
-                origin: &req.serialized_origin(),
-            };
-            fix::fix(policy, &f)
-        }
-        None => (None, false),
-    };
+    let policy_allowed = verdict.failure.is_some()
+        && exchanges
+            .iter()
+            .rev()
+            .find(|e| e.failure.is_some())
+            .is_some_and(|e| e.policy.verdict == "allowed");
     let mut notes: Vec<String> = verdict.notes.iter().map(ToString::to_string).collect();
     for n in plan.notes.iter().map(ToString::to_string) {
         if !notes.contains(&n) {
@@ -320,7 +339,8 @@ pub fn explain(
         cors_error: verdict.cors_error().map(|e| e.as_str().to_owned()),
         console_message: verdict.console_message(),
         fetch_error: verdict.error.as_ref().map(ToString::to_string),
-        fix,
+        fix: None,
+        no_fix: None,
         policy_allowed,
         exposed_headers: verdict.exposed_headers.clone(),
         dropped_headers: verdict
@@ -341,17 +361,25 @@ pub fn explain(
     }
 }
 
+/// Loads a policy for a command that runs requests against it; on failure prints its
+/// diagnostics (as `corsguard check` does) on stderr and returns `None` (exit 2).
+pub fn load_policy(path: &std::path::Path, env: bool) -> Option<Policy> {
+    let checked = check::load(path, env);
+    match &checked.result {
+        Ok(p) => Some(p.clone()),
+        Err(_) => {
+            let style = Style::detect_stderr();
+            eprint!("{}", check::render_checked(&checked, style, false));
+            eprint!("{}", check::summary(&checked, style));
+            None
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
-    let err_style = Style::detect_stderr();
-    let checked = check::load(&args.config, args.env);
-    let policy = match &checked.result {
-        Ok(p) => p.clone(),
-        Err(_) => {
-            eprint!("{}", check::render_checked(&checked, err_style, false));
-            eprint!("{}", check::summary(&checked, err_style));
-            return ExitCode::from(2);
-        }
+    let Some(policy) = load_policy(&args.config, args.env) else {
+        return ExitCode::from(2);
     };
     let mut req = BrowserRequest::new(args.origin.clone(), args.url.clone())
         .method(args.method.clone())
@@ -427,6 +455,42 @@ fn path_and_query(url: &str) -> String {
         },
         Err(_) => url.to_owned(),
     }
+}
+
+/// The `Fix:` lines: the checked fix with its warnings, or why there is none.
+pub fn render_fix(fix: Option<&fix::CheckedFix>, no_fix: Option<&str>, style: Style) -> String {
+    use std::fmt::Write as _;
+    let bold = anstyle::Style::new().bold();
+    let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+    let mut o = String::new();
+    match fix {
+        Some(fix) => {
+            let _ = writeln!(o, "{} {}", style.paint(bold, "Fix:"), fix.change);
+            for w in fix.changes.iter().filter_map(|c| c.warning.as_deref()) {
+                let _ = writeln!(o, "  {} {w}", style.paint(yellow, "warning:"));
+            }
+            let what = if fix.changes.len() > 1 {
+                "with these changes"
+            } else {
+                "with this change"
+            };
+            let _ = writeln!(
+                o,
+                "  checked: {what} the browser allows the request (simulation re-run)"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "{} no policy change allows this request",
+                style.paint(bold, "Fix:")
+            );
+            if let Some(why) = no_fix {
+                let _ = writeln!(o, "  why: {why}");
+            }
+        }
+    }
+    o
 }
 
 /// The human-readable explanation.
@@ -681,21 +745,7 @@ pub fn render(r: &Report, style: Style) -> String {
                 style.paint(yellow, "Note:")
             );
         }
-        match &r.fix {
-            Some(fix) => {
-                let _ = writeln!(o, "{} {}", style.paint(bold, "Fix:"), fix.change);
-                if let Some(w) = &fix.warning {
-                    let _ = writeln!(o, "  {} {w}", style.paint(yellow, "warning:"));
-                }
-            }
-            None => {
-                let _ = writeln!(
-                    o,
-                    "{} no policy change allows this request",
-                    style.paint(bold, "Fix:")
-                );
-            }
-        }
+        o.push_str(&render_fix(r.fix.as_ref(), r.no_fix.as_deref(), style));
     }
     for note in &r.notes {
         let _ = writeln!(o, "{} {note}", style.paint(yellow, "Spec vs Chromium:"));

@@ -1,7 +1,8 @@
 //! What the browser does not tell you: server-side CORS mistakes visible in real responses
 //! (cache poisoning through a missing `Vary: Origin`, reflection of arbitrary origins, `null`
 //! accepted, credentials with reflected origins, max-age above the browser caps, preflights
-//! redirected or answered by an authentication layer, duplicate or malformed headers).
+//! redirected or answered by an authentication layer, duplicate or malformed headers, error
+//! responses that lose the CORS headers the server's other answers carry).
 
 use corsguard_browser::{CHROMIUM_MAX_AGE_CAP, ResponseView};
 use serde::Serialize;
@@ -41,6 +42,15 @@ pub struct Finding {
     /// What is wrong and what to do.
     pub message: String,
 }
+
+/// The label of the extra request with a random origin.
+pub const RANDOM_ORIGIN_PROBE: &str = "probe with a random origin";
+/// The label of the extra request with `Origin: null`.
+pub const NULL_ORIGIN_PROBE: &str = "probe with Origin: null";
+/// The label (followed by the path) of the `--error-path` request.
+pub const ERROR_PATH_PROBE: &str = "probe of the error path";
+/// The label of the preflight sent to learn what the server answers when it does not fail.
+pub const REFERENCE_PROBE: &str = "probe with a preflight to the same URL";
 
 /// A response the findings look at.
 pub struct Seen<'a> {
@@ -303,25 +313,77 @@ pub fn analyze(
             );
         }
     }
-    // A passed preflight followed by an error response without CORS headers.
-    let pre_ok = main
-        .iter()
-        .any(|s| s.preflight && s.response.is_ok_status() && !acao(s.response).is_empty());
-    if let Some(last) = actual.last()
-        && pre_ok
-        && last.response.status >= 400
-        && acao(last.response).is_empty()
-    {
-        push(
-            "error-without-cors",
-            Level::Warning,
-            &last.label,
-            format!(
-                "the response is a {} without CORS headers: the browser reports a CORS error instead of the real status. Add the CORS headers to error responses too (nginx: add_header … always)",
-                last.response.status
-            ),
-        );
-    }
     out.sort_by_key(|f| std::cmp::Reverse(f.level));
+    out
+}
+
+/// How to make error responses keep their CORS headers, for the server that answered
+/// (`Server:`), then for the common ones.
+fn error_fixes(server: Option<&str>) -> String {
+    const NGINX: &str = "nginx: `add_header Access-Control-Allow-Origin … always;` (and the same `always` on every CORS add_header: without it nginx adds headers to 2xx/3xx only)";
+    const EXPRESS: &str = "Express: `app.use(cors(…))` before the routes, the body parser, authentication and the error handlers, and error handlers that keep the headers already set";
+    const MIDDLEWARE: &str = "frameworks: the CORS middleware outermost, around everything that can fail (tower/axum: the CORS layer added last; ASP.NET: UseCors before UseAuthentication; Django: CorsMiddleware first; Spring: the CORS filter before Spring Security)";
+    let lower = server.unwrap_or("").to_ascii_lowercase();
+    let first = if lower.contains("nginx") || lower.contains("openresty") {
+        format!(
+            "this server is {}: the fix is `always`. ",
+            server.unwrap_or("nginx")
+        )
+    } else {
+        String::new()
+    };
+    format!("{first}Add the CORS headers to error responses too — {NGINX}; {EXPRESS}; {MIDDLEWARE}")
+}
+
+/// Error responses (4xx/5xx) without CORS headers from a server whose other answers carry
+/// them — nginx `add_header` without `always`, a CORS middleware behind the layer that
+/// failed: the browser then reports a CORS error instead of the real status.
+///
+/// `main` are the responses the browser judged; `extra` the extra probes (the
+/// `--error-path` request and the reference preflight among them).
+pub fn error_without_cors(main: &[Seen<'_>], extra: &[Seen<'_>]) -> Vec<Finding> {
+    let with_cors = |s: &&Seen<'_>| s.response.status < 400 && !acao(s.response).is_empty();
+    let reference = main
+        .iter()
+        .chain(extra.iter().filter(|s| s.label == REFERENCE_PROBE))
+        .find(with_cors);
+    let error_path = extra.iter().find(|s| s.label.starts_with(ERROR_PATH_PROBE));
+    let mut out = Vec::new();
+    let errors = main
+        .iter()
+        .rfind(|s| !s.preflight)
+        .into_iter()
+        .chain(error_path);
+    for e in errors {
+        let r = e.response;
+        if r.status < 400 || !acao(r).is_empty() {
+            continue;
+        }
+        let Some(good) = reference else { continue };
+        out.push(Finding {
+            code: "error-without-cors",
+            level: Level::Warning,
+            seen_in: e.label.clone(),
+            message: format!(
+                "the {} response has no CORS headers, while the {} from the same server ({}) carries them: for this error the browser reports a CORS error (MissingAllowOriginHeader) and the script never sees the {}. {}",
+                r.status,
+                good.label,
+                good.response.status,
+                r.status,
+                error_fixes(r.get("server").as_deref().or(good.response.get("server").as_deref()))
+            ),
+        });
+    }
+    if let Some(e) = error_path.filter(|e| e.response.status < 400) {
+        out.push(Finding {
+            code: "error-path-did-not-fail",
+            level: Level::Info,
+            seen_in: e.label.clone(),
+            message: format!(
+                "the error path answered {}, not an error: pick a path the server answers with 4xx or 5xx",
+                e.response.status
+            ),
+        });
+    }
     out
 }

@@ -12,6 +12,7 @@
 //! Exit status: 0 allowed, 1 blocked, 2 usage or network error (timeouts, TLS, refused
 //! connections are reported plainly).
 
+pub mod advice;
 pub mod findings;
 
 use std::hash::{BuildHasher, Hasher};
@@ -19,8 +20,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use corsguard_browser::{
-    BrowserRequest, FetchErrorKind, ResponseView, SimRequest, SimRequestKind, Step, preflight_plan,
-    simulate,
+    BrowserRequest, FetchErrorKind, PreflightPlan, ResponseView, SimRequest, SimRequestKind, Step,
+    preflight_plan, simulate,
 };
 use serde::Serialize;
 
@@ -65,19 +66,49 @@ pub struct Args {
     /// Send only the preflight (if one is needed), not the actual request.
     #[arg(long)]
     pub preflight_only: bool,
-    /// Do not send the extra requests with a random origin and with `Origin: null`.
+    /// Do not send the extra requests with a random origin and with `Origin: null` (nor the
+    /// preflight that checks an error answer against the server's usual CORS headers).
     #[arg(long)]
     pub no_extra_probes: bool,
+    /// Also GET this path on the same server, expected to fail (`/no-such-page`): its error
+    /// response must carry the CORS headers too.
+    #[arg(long, value_name = "PATH")]
+    pub error_path: Option<String>,
     /// The User-Agent sent (Chromium sends one; some servers route on it).
-    #[arg(
-        long,
-        default_value = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe",
-        value_name = "UA"
-    )]
+    #[arg(long, default_value = USER_AGENT, value_name = "UA")]
     pub user_agent: String,
+    /// The corsguard policy the server is meant to run: when the request is blocked, the fix
+    /// is computed for it and checked with the browser model, as `corsguard explain` does.
+    #[arg(long, short = 'c', value_name = "POLICY")]
+    pub config: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+}
+
+/// The User-Agent a probe sends by default: Chromium 156's, marked as a probe.
+pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe";
+
+impl Args {
+    /// A probe of `url` from `origin` with the command's defaults (GET, `same-origin`
+    /// credentials, 10 s timeout, the extra probes on), for callers that probe in bulk.
+    pub fn new(url: impl Into<String>, origin: impl Into<String>) -> Args {
+        Args {
+            url: url.into(),
+            origin: origin.into(),
+            method: "GET".to_owned(),
+            headers: Vec::new(),
+            credentials: Credentials::SameOrigin,
+            cookie: None,
+            timeout: 10.0,
+            preflight_only: false,
+            no_extra_probes: false,
+            error_path: None,
+            user_agent: USER_AGENT.to_owned(),
+            config: None,
+            format: OutputFormat::Human,
+        }
+    }
 }
 
 /// One request sent and what came back.
@@ -124,6 +155,9 @@ pub struct Report {
     pub exposed_headers: Vec<String>,
     /// Where the spec and Chromium 156 differ for this request.
     pub notes: Vec<String>,
+    /// When blocked: the checked fix for `--config`'s policy, or what the server's answers
+    /// need.
+    pub advice: Option<advice::Advice>,
 }
 
 struct Sender {
@@ -214,6 +248,95 @@ fn random_origin() -> String {
         "https://corsguard-probe-{:012x}.example",
         h.finish() & 0xffff_ffff_ffff
     )
+}
+
+/// A request shaped like Chromium's preflight for `req`, to `url`, from `origin`.
+fn preflight_to(url: &str, plan: &PreflightPlan, origin: &str) -> SimRequest {
+    let mut headers = vec![
+        ("Accept".to_owned(), "*/*".to_owned()),
+        (
+            "Access-Control-Request-Method".to_owned(),
+            plan.access_control_request_method.clone(),
+        ),
+    ];
+    if let Some(h) = &plan.access_control_request_headers {
+        headers.push(("Access-Control-Request-Headers".to_owned(), h.clone()));
+    }
+    headers.push(("Origin".to_owned(), origin.to_owned()));
+    headers.push(("Sec-Fetch-Mode".to_owned(), "cors".to_owned()));
+    headers.push(("Sec-Fetch-Dest".to_owned(), "empty".to_owned()));
+    SimRequest {
+        kind: SimRequestKind::Preflight,
+        method: "OPTIONS".to_owned(),
+        url: url.to_owned(),
+        headers,
+        credentials: false,
+    }
+}
+
+/// The requests that tell whether error responses lose their CORS headers: `--error-path`
+/// (a simple GET of a path expected to fail), and, when the probed URL itself answered an
+/// error without CORS headers and no preflight showed what the server sends otherwise, a
+/// preflight to the same URL (never a repeat of the actual request).
+fn error_probes(
+    args: &Args,
+    req: &BrowserRequest,
+    plan: &PreflightPlan,
+    exchanges: &[Exchange],
+    sender: &Sender,
+) -> Vec<Exchange> {
+    let origin = req.serialized_origin();
+    let mut out = Vec::new();
+    let mut send = |label: String, s: SimRequest| {
+        let (result, ms) = sender.send(&s, None);
+        let (response, version) = match result {
+            Ok((r, v)) => (Some(r), Some(v)),
+            Err(_) => (None, None),
+        };
+        out.push(Exchange {
+            label,
+            request: s,
+            response,
+            version,
+            elapsed_ms: ms,
+            failure: None,
+        });
+    };
+    if let Some(path) = &args.error_path {
+        let url = url::Url::parse(&req.url)
+            .and_then(|u| u.join(path))
+            .map_or_else(|_| req.url.clone(), String::from);
+        let mut headers = vec![("Accept".to_owned(), "*/*".to_owned())];
+        headers.push(("Origin".to_owned(), origin.clone()));
+        headers.push(("Sec-Fetch-Mode".to_owned(), "cors".to_owned()));
+        headers.push(("Sec-Fetch-Dest".to_owned(), "empty".to_owned()));
+        let s = SimRequest {
+            kind: SimRequestKind::Actual,
+            method: "GET".to_owned(),
+            url,
+            headers,
+            credentials: false,
+        };
+        send(format!("{} {path}", findings::ERROR_PATH_PROBE), s);
+    }
+    let has_cors = |e: &Exchange| {
+        e.response
+            .as_ref()
+            .is_some_and(|r| r.is_ok_status() && r.contains("access-control-allow-origin"))
+    };
+    let failed_bare = exchanges.last().is_some_and(|e| {
+        !e.request.is_preflight()
+            && e.response
+                .as_ref()
+                .is_some_and(|r| r.status >= 400 && !r.contains("access-control-allow-origin"))
+    });
+    if failed_bare && !args.no_extra_probes && !exchanges.iter().any(has_cors) {
+        send(
+            findings::REFERENCE_PROBE.to_owned(),
+            preflight_to(&req.url, plan, &origin),
+        );
+    }
+    out
 }
 
 /// Runs the probe (no output).
@@ -333,8 +456,8 @@ pub fn probe(args: &Args) -> Result<Report, String> {
     if network_error.is_none() && !args.no_extra_probes && !sent.is_empty() {
         let safe = matches!(req.normalized_method().as_str(), "GET" | "HEAD");
         for (label, origin) in [
-            ("probe with a random origin", random_origin()),
-            ("probe with Origin: null", "null".to_owned()),
+            (findings::RANDOM_ORIGIN_PROBE, random_origin()),
+            (findings::NULL_ORIGIN_PROBE, "null".to_owned()),
         ] {
             if origin == req.serialized_origin() {
                 continue;
@@ -346,28 +469,7 @@ pub fn probe(args: &Args) -> Result<Report, String> {
             };
             let mut s = match template {
                 Some((t, ..)) => t.clone(),
-                None => {
-                    let mut headers = vec![
-                        ("Accept".to_owned(), "*/*".to_owned()),
-                        (
-                            "Access-Control-Request-Method".to_owned(),
-                            plan.access_control_request_method.clone(),
-                        ),
-                    ];
-                    if let Some(h) = &plan.access_control_request_headers {
-                        headers.push(("Access-Control-Request-Headers".to_owned(), h.clone()));
-                    }
-                    headers.push(("Origin".to_owned(), String::new()));
-                    headers.push(("Sec-Fetch-Mode".to_owned(), "cors".to_owned()));
-                    headers.push(("Sec-Fetch-Dest".to_owned(), "empty".to_owned()));
-                    SimRequest {
-                        kind: SimRequestKind::Preflight,
-                        method: "OPTIONS".to_owned(),
-                        url: req.url.clone(),
-                        headers,
-                        credentials: false,
-                    }
-                }
+                None => preflight_to(&req.url, &plan, &origin),
             };
             for (n, v) in &mut s.headers {
                 if n.eq_ignore_ascii_case("origin") {
@@ -389,6 +491,10 @@ pub fn probe(args: &Args) -> Result<Report, String> {
                 failure: None,
             });
         }
+    }
+
+    if network_error.is_none() {
+        extra.extend(error_probes(args, &req, &plan, &exchanges, &sender));
     }
 
     let origin = req.serialized_origin();
@@ -415,9 +521,15 @@ pub fn probe(args: &Args) -> Result<Report, String> {
             })
         })
         .collect();
-    let random = extra_seen.iter().find(|s| s.origin != "null");
-    let null = extra_seen.iter().find(|s| s.origin == "null");
-    let found = findings::analyze(&main, random, null);
+    let random = extra_seen
+        .iter()
+        .find(|s| s.label == findings::RANDOM_ORIGIN_PROBE);
+    let null = extra_seen
+        .iter()
+        .find(|s| s.label == findings::NULL_ORIGIN_PROBE);
+    let mut found = findings::analyze(&main, random, null);
+    found.extend(findings::error_without_cors(&main, &extra_seen));
+    found.sort_by_key(|f| std::cmp::Reverse(f.level));
 
     let (verdict_text, cors_error, console, error) = if let Some(e) = &network_error {
         ("error".to_owned(), None, None, Some(e.clone()))
@@ -458,18 +570,38 @@ pub fn probe(args: &Args) -> Result<Report, String> {
         findings: found,
         exposed_headers: verdict.exposed_headers.clone(),
         notes: verdict.notes.iter().map(ToString::to_string).collect(),
+        advice: None,
     })
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> ExitCode {
-    let report = match probe(&args) {
+    let policy = match &args.config {
+        Some(path) => match crate::explain::load_policy(path, false) {
+            Some(p) => Some(p),
+            None => return ExitCode::from(2),
+        },
+        None => None,
+    };
+    let mut report = match probe(&args) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("corsguard probe: {e}");
             return ExitCode::from(2);
         }
     };
+    if report.verdict == "blocked" {
+        let failure = report
+            .exchanges
+            .iter()
+            .rev()
+            .find_map(|e| e.failure.as_ref());
+        report.advice = match (&policy, failure) {
+            (Some(p), _) => Some(advice::from_policy(p, &report.request)),
+            (None, Some(f)) => Some(advice::for_server(&report.request, f)),
+            (None, None) => None,
+        };
+    }
     match args.format {
         OutputFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
@@ -533,6 +665,38 @@ fn write_exchange(o: &mut String, e: &Exchange, style: Style) {
         }
         None => {
             let _ = writeln!(o, "   < (no response)");
+        }
+    }
+}
+
+fn render_advice(o: &mut String, a: &advice::Advice, style: Style) {
+    use std::fmt::Write as _;
+    let bold = anstyle::Style::new().bold();
+    if a.policy_allows {
+        let _ = writeln!(
+            o,
+            "{} under --config's policy the browser model allows this request: the server does not answer as the policy says (is it running this policy, or does a layer in front of it answer instead?)",
+            style.paint(bold, "Note:")
+        );
+    } else if a.fix.is_some() || a.no_fix.is_some() {
+        o.push_str(&crate::explain::render_fix(
+            a.fix.as_ref(),
+            a.no_fix.as_deref(),
+            style,
+        ));
+        let _ = writeln!(
+            o,
+            "  (for --config's policy, checked with the browser model: the server itself was not re-run)"
+        );
+    }
+    if !a.server_needs.is_empty() {
+        let _ = writeln!(
+            o,
+            "{} for this request, the server's answers need:",
+            style.paint(bold, "Advice:")
+        );
+        for n in &a.server_needs {
+            let _ = writeln!(o, "  - {n}");
         }
     }
 }
@@ -651,6 +815,9 @@ pub fn render(r: &Report, style: Style) -> String {
                 );
             }
         }
+    }
+    if let Some(a) = &r.advice {
+        render_advice(&mut o, a, style);
     }
     if !r.findings.is_empty() {
         let _ = writeln!(
