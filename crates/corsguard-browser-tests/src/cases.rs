@@ -20,7 +20,7 @@
 //!       credentials: include     # omit | same-origin (default) | include
 //!       body: '{"a":1}'
 //!       mode: no-cors            # with destination: image | script, an element loads the URL
-//!       destination: image
+//!       destination: image      # or script, or form (a real <form> submitted into an iframe)
 //!       app: { status: 500, headers: { x-request-id: '42' }, redirect: URL, sleep_ms: 3000, drop: true }
 //!     expect:                    # … and what the page must see
 //!       ok: true                 # default: true unless cors_error is given
@@ -169,7 +169,8 @@ pub struct Fetch {
     #[serde(default)]
     pub mode: Option<String>,
     /// `image` or `script`: an `<img>` / `<script>` element loads the URL instead of `fetch()`
-    /// (`no-cors` unless `mode: cors`, which sets `crossorigin`).
+    /// (`no-cors` unless `mode: cors`, which sets `crossorigin`); `form`: a real `<form>`
+    /// with `method` and one hidden field (`data` = `body`) is submitted into an iframe.
     #[serde(default)]
     pub destination: Option<String>,
     /// What the application should answer (encoded into the query string).

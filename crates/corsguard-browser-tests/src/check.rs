@@ -185,7 +185,7 @@ pub fn model_view(verdicts: &[Verdict]) -> CaseView {
             if v.allowed {
                 StepView {
                     ok: Some(true),
-                    status: v.response.as_ref().map(|r| r.status),
+                    status: v.response.as_ref().map(|r| r.script_status()),
                     cors_error: None,
                     failed_parameter: None,
                     readable: Some(v.exposed_headers.clone()),
@@ -256,7 +256,6 @@ pub fn cli_view(report: &serde_json::Value) -> CaseView {
     let is_options =
         |e: &Value| e.pointer("/request/method").and_then(Value::as_str) == Some("OPTIONS");
     let allowed = report.get("verdict").and_then(Value::as_str) == Some("allowed");
-    let last = exchanges.last();
     let header = |e: &Value, name: &str| -> Option<String> {
         e.pointer("/request/headers")
             .and_then(Value::as_array)?
@@ -272,8 +271,8 @@ pub fn cli_view(report: &serde_json::Value) -> CaseView {
     let step = if allowed {
         StepView {
             ok: Some(true),
-            status: last
-                .and_then(|e| e.pointer("/response/status"))
+            status: report
+                .get("page_status")
                 .and_then(Value::as_u64)
                 .and_then(|s| u16::try_from(s).ok()),
             ..StepView::default()

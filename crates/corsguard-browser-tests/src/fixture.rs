@@ -450,7 +450,7 @@ pub const READ_RESULT_JS: &str = r#"new Promise((resolve, reject) => {
 /// The test page for a spec `{sandbox: bool, page_headers: [[n, v]], fetches: [{url, method,
 /// headers: [[n, v]], credentials, body, mode, destination}]}` (`page_headers` are sent on the
 /// page's response; a `destination` of `image` or `script` loads the URL with that element
-/// instead of `fetch()`): its script runs the fetches one after the other and stores the
+/// instead of `fetch()`, and `form` submits a real `<form method=…>` into an iframe): its script runs the fetches one after the other and stores the
 /// outcomes (`{ok, status, type, redirected, url, headers, body}` or `{ok: false, error}`)
 /// in `window.__result` (a promise).
 ///
@@ -480,8 +480,31 @@ function loadElement(f) {{
     document.body.appendChild(el);
   }});
 }}
+function submitForm(f) {{
+  // A real <form method=post> submitted into an iframe (a navigation: Sec-Fetch-Mode
+  // navigate, Sec-Fetch-Dest iframe); the page reads nothing of the answer.
+  return new Promise(resolve => {{
+    const name = 'form-target-' + Math.random().toString(36).slice(2);
+    const frame = document.createElement('iframe');
+    frame.name = name;
+    document.body.appendChild(frame);
+    frame.onload = () => resolve({{ ok: true, status: null, type: 'element', headers: {{}}, body: '' }});
+    const form = document.createElement('form');
+    form.method = f.method;
+    form.action = f.url;
+    form.target = name;
+    const field = document.createElement('input');
+    field.type = 'hidden';
+    field.name = 'data';
+    field.value = f.body || '';
+    form.appendChild(field);
+    document.body.appendChild(form);
+    form.submit();
+  }});
+}}
 async function runOne(f) {{
   if (f.destination === 'image' || f.destination === 'script') {{ return loadElement(f); }}
+  if (f.destination === 'form') {{ return submitForm(f); }}
   const init = {{ method: f.method, headers: f.headers || [], credentials: f.credentials || 'same-origin', mode: f.mode || 'cors' }};
   if (f.body !== undefined && f.body !== null) {{ init.body = f.body; }}
   try {{
@@ -511,7 +534,7 @@ if (SPEC.sandbox) {{
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', 'allow-scripts');
   window.__start = () => {{ window.__result = done; frame.contentWindow.postMessage('go', '*'); }};
-  frame.srcdoc = '<script>' + loadElement.toString() + '\n' + runOne.toString() + '\n' + runAll.toString() + '\n' +
+  frame.srcdoc = '<script>' + loadElement.toString() + '\n' + submitForm.toString() + '\n' + runOne.toString() + '\n' + runAll.toString() + '\n' +
     'const SPEC = ' + JSON.stringify(SPEC) + ';\n' +
     'addEventListener("message", e => {{ if (e.data === "go") runAll(SPEC).then(r => parent.postMessage(r, "*")); }});\n' +
     'parent.postMessage("ready", "*");<' + '/script>';

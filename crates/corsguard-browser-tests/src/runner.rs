@@ -229,6 +229,13 @@ impl ResolvedCase {
         match f.destination.as_deref() {
             Some("image") => req = req.destination(Destination::Image),
             Some("script") => req = req.destination(Destination::Script),
+            // A form submitted into an iframe: a navigation of that iframe (as `explain
+            // --destination iframe` models it).
+            Some("form") => {
+                req = req
+                    .mode(RequestMode::Navigate)
+                    .destination(Destination::Iframe);
+            }
             _ => {}
         }
         // A string body makes fetch() add this (CORS-safelisted) Content-Type.
@@ -430,8 +437,14 @@ pub async fn predict_cli(
     if f.mode == "no-cors" {
         cmd.args(["--mode", "no-cors"]);
     }
-    if let Some(d) = &f.destination {
-        cmd.args(["--destination", d]);
+    match f.destination.as_deref() {
+        Some("form") => {
+            cmd.args(["--destination", "iframe"]);
+        }
+        Some(d) => {
+            cmd.args(["--destination", d]);
+        }
+        None => {}
     }
     for (n, v) in &case.page_headers {
         cmd.arg("--page-header").arg(format!("{n}: {v}"));

@@ -179,6 +179,26 @@ pub struct ActualOutcome {
     pub hidden_headers: Vec<String>,
 }
 
+impl ActualOutcome {
+    /// The status script reads (`response.status`): the HTTP status, or `0` for an opaque
+    /// response (a `no-cors` cross-origin request: a form-like POST reads nothing).
+    ///
+    /// ```
+    /// use corsguard_browser::{check_response, BrowserRequest, RequestMode, ResponseView};
+    /// let req = BrowserRequest::new("https://evil.example", "https://api.example/transfer")
+    ///     .method("POST")
+    ///     .mode(RequestMode::NoCors);
+    /// let outcome = check_response(&req, &ResponseView::new(403)).unwrap();
+    /// assert_eq!((outcome.status, outcome.script_status()), (403, 0));
+    /// ```
+    pub fn script_status(&self) -> u16 {
+        match self.response_type {
+            ResponseType::Opaque => 0,
+            _ => self.status,
+        }
+    }
+}
+
 fn fail(
     req: &BrowserRequest,
     error: CorsError,

@@ -180,6 +180,9 @@ pub struct Report {
     pub no_fix: Option<String>,
     /// The policy allowed the request but the browser blocks it anyway.
     pub policy_allowed: bool,
+    /// The status script reads on the final response (`0` when it is opaque: `no-cors`
+    /// across origins); `None` when blocked.
+    pub page_status: Option<u16>,
     /// Headers script can read on the final response.
     pub exposed_headers: Vec<String>,
     /// Script headers the browser does not send, with the reason.
@@ -342,6 +345,11 @@ pub fn simulate_report(
         fix: None,
         no_fix: None,
         policy_allowed,
+        page_status: verdict
+            .response
+            .as_ref()
+            .filter(|_| verdict.allowed)
+            .map(|r| r.script_status()),
         exposed_headers: verdict.exposed_headers.clone(),
         dropped_headers: verdict
             .dropped_headers
