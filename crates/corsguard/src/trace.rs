@@ -184,6 +184,17 @@ impl TraceBuilder {
     }
 }
 
+impl TraceBuilder {
+    /// Records why the request is refused, unless an earlier check already failed: the
+    /// decision reports the first refusal, so the reason and the fix must describe it.
+    fn first_failure(&mut self, reason: String, fix: Option<Fix>) {
+        if self.reason.is_none() {
+            self.reason = Some(reason);
+            self.fix = fix;
+        }
+    }
+}
+
 impl Tracer for TraceBuilder {
     fn rule(&mut self, rule: &Rule) {
         self.rule = rule.name.clone();
@@ -310,15 +321,15 @@ impl Tracer for TraceBuilder {
                 } else {
                     format!("not in allow_headers [{listed}]")
                 };
-                self.reason = Some(format!("request header `{n}` is not allowed"));
-                self.fix = Some(Fix {
+                let fix = Fix {
                     change: format!("add `{n}` to {}.allow_headers", self.rule),
                     warning: None,
-                });
+                };
+                self.first_failure(format!("request header `{n}` is not allowed"), Some(fix));
                 (false, format!("`{n}` {why}"))
             }
             Err((_, what)) => {
-                self.reason = Some(lossy(what));
+                self.first_failure(lossy(what), None);
                 (false, lossy(what))
             }
         };
@@ -327,13 +338,14 @@ impl Tracer for TraceBuilder {
 
     fn refused(&mut self, r: Refusal, mode: OnReject) {
         if r == Refusal::PrivateNetworkNotAllowed {
-            self.reason = Some(
-                "private network access was requested and allow_private_network is off".into(),
-            );
-            self.fix = Some(Fix {
+            let fix = Fix {
                 change: format!("set {}.allow_private_network: true", self.rule),
                 warning: None,
-            });
+            };
+            self.first_failure(
+                "private network access was requested and allow_private_network is off".into(),
+                Some(fix),
+            );
         }
         let what = match mode {
             OnReject::Omit => {
