@@ -284,6 +284,11 @@ fn rule_warnings(rule: &str, c: &CorsModel, w: &mut Warnings) {
             "allow_headers: ['*']: Envoy reflects Access-Control-Request-Headers including Authorization, which the spec says `*` never covers (corsguard leaves it out)",
         );
     }
+    if c.headers_any && c.authorization_listed && c.credentials {
+        push(
+            "allow_headers: ['*', 'authorization'] with credentials becomes a lone `*` (Envoy reflects every requested header, Authorization included, for a lone `*` only): `corsguard import istio` reads it back as `*`, without Authorization",
+        );
+    }
     if c.methods_any {
         push(
             "allow_methods: ['*']: Envoy reflects the requested method instead of sending `*`, without checking that it is a single method token",
