@@ -1,9 +1,11 @@
 //! The "what each engine supports" tables in README.md and docs/engines.md are generated
-//! from the runners' results: every runner of the behaviour tables (`run_all("NAME", …)` /
-//! `run_tables("NAME", …)` in the workspace's tests) is a column, and a row counts as passed
-//! unless it is declared `unsupported:` for that runner. The runners are strict both ways (an
-//! undeclared row must pass, a declared row must fail), so the declarations are exactly what
-//! each engine did when `scripts/test` last ran them.
+//! from the runners' results: every runner of the behaviour tables (`run_all("NAME", …)`,
+//! `run_tables("NAME", …)`, `run_tables_or_refused("NAME", …)` or
+//! `run_behaviour_tables(Target::Name)` in the workspace's tests) is a column, and a row counts as passed unless it is declared `unsupported:` for that runner. The
+//! runners are strict both ways (an undeclared row must pass, a declared row must fail), so the
+//! declarations are exactly what each engine did when `scripts/test` last ran them. A table
+//! declared `refused:` for a runner (its export exits 1, so nothing ran) shows `—` and counts
+//! no row.
 //!
 //! `UPDATE_SNAPSHOTS=1 cargo test -p corsguard-cli --test engines_table` rewrites the tables.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -28,6 +30,8 @@ const LABELS: &[(&str, &str)] = &[
     ("haproxy", "HAProxy 2.6"),
     ("caddy", "Caddy 2.6"),
     ("traefik", "Traefik 3.7"),
+    ("gateway-api-envoy", "Gateway API (Envoy Gateway)"),
+    ("istio-envoy", "Istio (istiod → Envoy)"),
 ];
 
 fn root() -> PathBuf {
@@ -47,8 +51,9 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The runners: the first argument of every `run_all("…"` / `run_tables("…"` call in the
-/// crates' tests.
+/// The runners: the first argument of every `run_all("…"`, `run_tables("…"` and
+/// `run_tables_or_refused("…"` call in the crates' tests, and the engine of every
+/// `run_behaviour_tables(…Target::Name)` call (`tests/engines/mod.rs`, runner `name`).
 fn runners() -> Vec<String> {
     let mut files = Vec::new();
     rust_files(&root().join("crates"), &mut files);
@@ -58,15 +63,26 @@ fn runners() -> Vec<String> {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
-        for call in ["run_all(\"", "run_tables(\""] {
+        // The runner's name is the first argument, on the call's line or the next one.
+        for call in ["run_all(", "run_tables(", "run_tables_or_refused("] {
             for piece in text.split(call).skip(1) {
-                if let Some((name, _)) = piece.split_once('"')
+                if let Some(rest) = piece.trim_start().strip_prefix('"')
+                    && let Some((name, _)) = rest.split_once('"')
+                    && !name.is_empty()
                     && name
                         .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 {
                     found.insert(name.to_owned());
                 }
+            }
+        }
+        for piece in text.split("run_behaviour_tables(").skip(1) {
+            if let Some((arg, _)) = piece.split_once(')')
+                && let Some((_, variant)) = arg.rsplit_once("Target::")
+                && variant.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                found.insert(variant.to_ascii_lowercase());
             }
         }
     }
@@ -107,6 +123,10 @@ fn summary(tables: &[Table], runners: &[String]) -> String {
         let _ = write!(s, "| {} | {} |", t.name, t.cases.len());
         all += t.cases.len();
         for (i, r) in runners.iter().enumerate() {
+            if t.refused.contains_key(r) {
+                s.push_str(" —¹ |");
+                continue;
+            }
             let passed = t
                 .cases
                 .iter()
@@ -126,6 +146,9 @@ fn summary(tables: &[Table], runners: &[String]) -> String {
         let _ = write!(s, " **{t}** |");
     }
     s.push('\n');
+    if tables.iter().any(|t| !t.refused.is_empty()) {
+        s.push_str("\n¹ not run: the export refuses this policy (exits 1 with the reason).\n");
+    }
     s
 }
 
@@ -140,7 +163,11 @@ fn details(tables: &[Table], runners: &[String]) -> String {
                     .filter_map(move |c| c.unsupported.get(r).map(|why| (t, c, why)))
             })
             .collect();
-        if declared.is_empty() {
+        let refused: Vec<_> = tables
+            .iter()
+            .filter_map(|t| t.refused.get(r).map(|why| (t, why)))
+            .collect();
+        if declared.is_empty() && refused.is_empty() {
             continue;
         }
         let _ = write!(
@@ -149,6 +176,14 @@ fn details(tables: &[Table], runners: &[String]) -> String {
             label(r),
             declared.len()
         );
+        for (t, why) in refused {
+            let _ = writeln!(
+                s,
+                "- {} (the whole table, {} rows, not run): {why}",
+                t.name,
+                t.cases.len()
+            );
+        }
         for (t, c, why) in declared {
             let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
             let _ = writeln!(s, "- {} / {}: {why}", t.name, c.name);
@@ -185,7 +220,7 @@ fn check_section(file: &Path, generated: &str) {
 fn readme_and_docs_engine_tables_are_generated_from_the_runners() {
     let tables = load_tables();
     let runners = runners();
-    for must in ["engine", "tower", "actix", "gateway", "nginx"] {
+    for must in ["engine", "tower", "actix", "gateway", "nginx", "envoy"] {
         assert!(
             runners.iter().any(|r| r == must),
             "runner `{must}` not found in the tests: {runners:?}"
@@ -193,6 +228,13 @@ fn readme_and_docs_engine_tables_are_generated_from_the_runners() {
     }
     // Every declaration names a runner that exists (a typo would silently count as passed).
     for t in &tables {
+        for key in t.refused.keys() {
+            assert!(
+                runners.contains(key),
+                "{}: `refused: {key}` names no runner ({runners:?})",
+                t.name
+            );
+        }
         for c in &t.cases {
             for key in c.unsupported.keys() {
                 assert!(

@@ -64,6 +64,12 @@ pub struct Table {
     pub policy: String,
     /// The rows.
     pub cases: Vec<Case>,
+    /// Runners whose export refuses this table's policy (exits 1), with the reason: the
+    /// runner skips the whole table ([`run_some`]), so none of its rows run there. The
+    /// reason quotes, between backquotes, a text of the export's error (see
+    /// `engine::run_tables_or_refused`).
+    #[serde(default)]
+    pub refused: BTreeMap<String, String>,
     /// File it was loaded from.
     #[serde(skip)]
     pub file: PathBuf,
@@ -374,6 +380,18 @@ pub fn check(case: &Case, self_origin: &str, got: &Observed) -> Result<(), Strin
 /// error, so the declarations are exactly the runner's results). Returns the number of rows
 /// that passed.
 pub fn run_all(runner: &str, mut exec: impl FnMut(&Table) -> (String, Vec<Observed>)) -> usize {
+    run_some(runner, |t| Some(exec(t)))
+}
+
+/// [`run_all`] for a runner that cannot run some tables at all (its export refuses their
+/// policy): `exec` returns `None` for those, and then the table must declare the runner in
+/// `refused:` and none of its rows may declare it `unsupported:` (nothing ran to prove
+/// either). A table that runs must not declare it `refused:`. Returns the number of rows
+/// that passed.
+pub fn run_some(
+    runner: &str,
+    mut exec: impl FnMut(&Table) -> Option<(String, Vec<Observed>)>,
+) -> usize {
     let tables = load_tables();
     assert!(
         !tables.is_empty(),
@@ -383,7 +401,31 @@ pub fn run_all(runner: &str, mut exec: impl FnMut(&Table) -> (String, Vec<Observ
     let mut failures = Vec::new();
     let mut checked = 0;
     for t in &tables {
-        let (self_origin, observed) = exec(t);
+        let Some((self_origin, observed)) = exec(t) else {
+            if !t.refused.contains_key(runner) {
+                failures.push(format!(
+                    "  {}: {runner} cannot run this table (its export refuses the policy): declare `refused: {{{runner}: \"…\"}}`",
+                    t.name
+                ));
+            }
+            for c in t
+                .cases
+                .iter()
+                .filter(|c| c.unsupported.contains_key(runner))
+            {
+                failures.push(format!(
+                    "  {} / {}: the table is refused for {runner}, so the row's `unsupported: {runner}` cannot be checked: remove it",
+                    t.name, c.name
+                ));
+            }
+            continue;
+        };
+        if t.refused.contains_key(runner) {
+            failures.push(format!(
+                "  {}: declared refused for {runner}, but it runs: remove the declaration",
+                t.name
+            ));
+        }
         assert_eq!(
             observed.len(),
             t.cases.len(),

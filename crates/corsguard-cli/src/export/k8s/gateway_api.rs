@@ -23,7 +23,7 @@ use super::super::model::{
     CorsModel, HostPattern, OriginEntry, PathMatch, PolicyModel, PortPattern, RuleModel,
 };
 use super::super::{Export, Warnings};
-use super::{K8sOptions, common_warnings, flow, header, metadata, q};
+use super::{ANY_ORIGIN_WITHOUT_ORIGIN, K8sOptions, common_warnings, flow, header, metadata, q};
 
 /// The methods `HTTPMethodWithWildcard` accepts (Gateway API v1.5, `allowMethods` enum).
 pub const METHODS: [&str; 10] = [
@@ -45,6 +45,10 @@ pub fn export(model: &PolicyModel, opts: &K8sOptions) -> Result<Export, String> 
     w.push(
         None,
         "the gateway answers allowed preflights itself with 200 or 204 (implementation-specific; corsguard's preflight status is not exported) and need not check the requested method or headers: the browser enforces the lists",
+    );
+    w.push(
+        None,
+        "a preflight from a refused origin is answered by the gateway (Envoy Gateway: 200 with Access-Control-Allow-Methods/-Headers/-Max-Age/-Credentials but no Access-Control-Allow-Origin, so the browser still blocks it); corsguard sends no CORS headers",
     );
     w.push(
         None,
@@ -340,6 +344,7 @@ fn cors_filter(rule: &str, c: &CorsModel, w: &mut Warnings) -> Result<String, St
             Some(rule),
             "allow_origins: ['*']: the gateway may echo the request's Origin instead of sending `*`",
         );
+        w.push(Some(rule), ANY_ORIGIN_WITHOUT_ORIGIN);
     }
     for o in &c.origins {
         origins.push(cors_origin(o).map_err(|e| format!("{rule}: {e}"))?);

@@ -19,7 +19,7 @@ use super::super::model::{
     escape_regex,
 };
 use super::super::{Export, Warnings};
-use super::{K8sOptions, common_warnings, flow, header, metadata, q};
+use super::{ANY_ORIGIN_WITHOUT_ORIGIN, K8sOptions, common_warnings, flow, header, metadata, q};
 
 /// Renders the `VirtualService`.
 pub fn export(model: &PolicyModel, opts: &K8sOptions) -> Result<Export, String> {
@@ -31,6 +31,10 @@ pub fn export(model: &PolicyModel, opts: &K8sOptions) -> Result<Export, String> 
     w.push(
         None,
         "Envoy answers every allowed preflight itself with 200 (corsguard's preflight status is ignored) and never checks the requested method or headers: the browser enforces the lists",
+    );
+    w.push(
+        None,
+        "unmatchedPreflights: IGNORE: Envoy answers a preflight from a refused origin itself with 200 and Access-Control-Allow-Methods/-Headers/-Max-Age/-Credentials but no Access-Control-Allow-Origin (the browser still blocks it); corsguard sends no CORS headers",
     );
     common_warnings(model, "Istio", &mut w);
 
@@ -196,12 +200,10 @@ fn cors_route(out: &mut String, rule: &str, c: &CorsModel, w: &mut Warnings) {
         if !methods.is_empty() {
             let _ = writeln!(out, "        allowMethods: {}", flow(&methods));
         }
+        // With credentials Envoy reflects Access-Control-Request-Headers for a lone `*` only
+        // (`*,authorization` would be sent literally, and browsers read `*` as a name there).
         let headers: Option<Vec<String>> = if c.headers_any && c.credentials {
-            let mut h = vec!["*".to_string()];
-            if c.authorization_listed {
-                h.push("authorization".into());
-            }
-            Some(h)
+            Some(vec!["*".to_string()])
         } else {
             c.acah
                 .as_deref()
@@ -272,6 +274,7 @@ fn rule_warnings(rule: &str, c: &CorsModel, w: &mut Warnings) {
         push(
             "allow_origins: ['*'] is rendered as an exact `*` match: Envoy then echoes the request's Origin instead of sending `*` (Vary: Origin is added)",
         );
+        push(ANY_ORIGIN_WITHOUT_ORIGIN);
     }
     if c.allow_null {
         push("allow_null_origin: rendered as an exact `null` match");
@@ -279,6 +282,11 @@ fn rule_warnings(rule: &str, c: &CorsModel, w: &mut Warnings) {
     if c.headers_any && !c.authorization_listed {
         push(
             "allow_headers: ['*']: Envoy reflects Access-Control-Request-Headers including Authorization, which the spec says `*` never covers (corsguard leaves it out)",
+        );
+    }
+    if c.headers_any && c.authorization_listed && c.credentials {
+        push(
+            "allow_headers: ['*', 'authorization'] with credentials becomes a lone `*` (Envoy reflects every requested header, Authorization included, for a lone `*` only): `corsguard import istio` reads it back as `*`, without Authorization",
         );
     }
     if c.methods_any {

@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 use super::Warnings;
 use super::model::PolicyModel;
 
+/// The warning for `allow_origins: ['*']` both targets share: the CORS filter only answers
+/// requests that carry an `Origin`.
+pub const ANY_ORIGIN_WITHOUT_ORIGIN: &str = "allow_origins: ['*']: requests without an Origin get no CORS headers from the gateway (corsguard sends `Access-Control-Allow-Origin: *` on every response, so a shared cache never keeps a copy without it)";
+
 /// Options shared by the Kubernetes exports (`--name`, `--namespace`, `--parent-ref`,
 /// `--backend`, `--hostname`).
 #[derive(Debug, Clone)]
