@@ -147,14 +147,24 @@ fuzz_target!(|input: Input| {
     let Ok(model) = PolicyModel::of(&policy) else {
         return;
     };
-    let _ = envoy::export(
-        &model,
-        &envoy::EnvoyOptions {
-            cluster: "app".into(),
-            upstream: Some("http://127.0.0.1:9000".into()),
-            source_name: "fuzz.yaml".into(),
-        },
-    );
+    // The Envoy fragment and the complete bootstrap: neither may panic.
+    for bootstrap in [
+        None,
+        Some(envoy::BootstrapOptions {
+            listen: "127.0.0.1:8080".into(),
+            admin: Some("127.0.0.1:9901".into()),
+        }),
+    ] {
+        let _ = envoy::export(
+            &model,
+            &envoy::EnvoyOptions {
+                cluster: "app".into(),
+                upstream: Some("http://127.0.0.1:9000".into()),
+                source_name: "fuzz.yaml".into(),
+                bootstrap,
+            },
+        );
+    }
     let Ok(export) = nginx::export(
         &model,
         &nginx::NginxOptions {
