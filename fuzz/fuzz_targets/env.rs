@@ -49,7 +49,7 @@ fuzz_target!(|input: Input| {
         vars.push((n.clone(), v.clone()));
     }
     match input.base {
-        None => match corsguard::Policy::from_env_vars(vars.clone()) {
+        None => match corsguard::Policy::load().env_vars(vars.clone()).build() {
             Ok(p) => {
                 corsguard_fuzz::check_located(p.warnings(), 0, Some(&vars));
                 corsguard_fuzz::exercise(&p);

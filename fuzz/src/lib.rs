@@ -240,7 +240,7 @@ impl PolicySpec {
         match self {
             PolicySpec::Seed(i) => {
                 let (_, text) = SEED_POLICIES[usize::from(*i) % SEED_POLICIES.len()];
-                Policy::from_text(text, "seed.yaml", Format::Yaml, None)
+                Policy::load().text(text, "seed.yaml", Format::Yaml).build()
             }
             PolicySpec::Built { defaults, rules } => {
                 let mut b = apply_options!(Policy::builder(), defaults);
@@ -398,7 +398,12 @@ pub fn check_located(
 /// Loads `text` as `format`, checks the diagnostics, renders the errors (Display), and on
 /// success runs a few requests through the policy.
 pub fn load_and_check(text: &str, format: Format, env: Option<&[(String, String)]>) {
-    match Policy::from_text(text, "fuzz", format, env) {
+    match match env {
+        Some(vars) => Policy::load().env_vars(vars.to_vec()),
+        None => Policy::load(),
+    }
+    .text(text, "fuzz", format)
+    .build() {
         Ok(p) => {
             check_located(p.warnings(), text.len(), env);
             exercise(&p);
@@ -443,7 +448,7 @@ pub fn check_import(from: corsguard_cli::import::Source, text: &str) {
     };
     let yaml = doc.render();
     assert_eq!(yaml, doc.render(), "render is not deterministic");
-    let again = Policy::from_text(&yaml, "<import>", Format::Yaml, None);
+    let again = Policy::load().text(&yaml, "<import>", Format::Yaml).build();
     assert_eq!(
         again.is_ok(),
         result.is_ok(),

@@ -17,7 +17,9 @@ fn actix_passes_every_behaviour_row_over_http() {
     let total: usize = load_tables().iter().map(|t| t.cases.len()).sum();
     let checked = run_all("actix", |table| {
         system.block_on(async {
-            let policy = Policy::from_text(&table.policy, &table.name, Format::Yaml, None)
+            let policy = Policy::load()
+                .text(&table.policy, &table.name, Format::Yaml)
+                .build()
                 .unwrap_or_else(|e| panic!("table {}: policy does not load:\n{e}", table.name));
             let cors = Cors::new(policy);
             let server = serve!(move || {

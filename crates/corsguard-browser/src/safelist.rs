@@ -57,7 +57,7 @@ pub const CHROMIUM_ONLY_SAFELISTED_HEADERS: [&str; 9] = [
 ];
 
 /// Whether `s` is a non-empty RFC 9110 `token`.
-pub fn is_token(s: &str) -> bool {
+pub(crate) fn is_token(s: &str) -> bool {
     corsguard::fetch::is_token(s.as_bytes())
 }
 

@@ -34,7 +34,7 @@ What runs (all on 127.0.0.1):
 /// Arguments of `corsguard demo`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
-pub struct Args {
+pub(crate) struct Args {
     /// Port of the gateway (the API origin the page calls); 0 picks a free port.
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub gateway_port: u16,
@@ -64,7 +64,7 @@ fn loopback(port: u16) -> SocketAddr {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> ExitCode {
     if args.print_policy {
         print!("{}", demo::DEMO_POLICY);
         return ExitCode::SUCCESS;

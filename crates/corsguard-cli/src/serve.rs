@@ -8,7 +8,7 @@ use corsguard_gateway::{Gateway, GatewayConfig};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// One readable line per event.
     Human,
     /// One JSON object per line (for log shippers).
@@ -56,7 +56,7 @@ Behaviour:
 /// Arguments of `corsguard serve`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
-pub struct Args {
+pub(crate) struct Args {
     /// Policy file (YAML or TOML): `defaults:`, `paths:` and an optional `gateway:` section.
     /// Without it the policy comes from CORS_ALLOWED_ORIGINS / CORSGUARD_<OPTION> variables.
     #[arg(long, short = 'c', value_name = "FILE", env = "CORSGUARD_CONFIG")]
@@ -154,7 +154,7 @@ fn out(line: std::fmt::Arguments<'_>) {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> ExitCode {
     if args.check {
         return check(&args);
     }

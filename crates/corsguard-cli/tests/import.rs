@@ -55,8 +55,13 @@ fn import(kind: &str, fixture: &str) -> (String, String) {
 }
 
 fn load(yaml: &str, env: Option<&[(String, String)]>) -> Policy {
-    Policy::from_text(yaml, "converted.yaml", Format::Yaml, env)
-        .unwrap_or_else(|e| panic!("the converted policy does not load:\n{e}\n{yaml}"))
+    match env {
+        Some(vars) => Policy::load().env_vars(vars.to_vec()),
+        None => Policy::load(),
+    }
+    .text(yaml, "converted.yaml", Format::Yaml)
+    .build()
+    .unwrap_or_else(|e| panic!("the converted policy does not load:\n{e}\n{yaml}"))
 }
 
 /// (status or "forward", headers) for a request.

@@ -87,7 +87,9 @@ fn fixtures() -> PathBuf {
 }
 
 fn load(yaml: &str, name: &str) -> Policy {
-    Policy::from_text(yaml, name, corsguard::Format::Yaml, None)
+    Policy::load()
+        .text(yaml, name, corsguard::Format::Yaml)
+        .build()
         .unwrap_or_else(|e| panic!("{name} does not load:\n{e}\n{yaml}"))
 }
 

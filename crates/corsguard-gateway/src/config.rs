@@ -87,7 +87,7 @@ impl GatewayConfig {
     /// ```
     pub fn from_file_and_env(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let policy = Policy::from_file_and_env(path)?;
+        let policy = Policy::load().file(path).env().build()?;
         Ok(Self::with_file(policy, path, true))
     }
 

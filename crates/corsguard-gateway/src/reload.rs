@@ -65,7 +65,7 @@ impl Reloader {
             *self.last_text.lock().unwrap_or_else(|p| p.into_inner()) = Some(t);
         }
         let result = if self.env {
-            Policy::from_file_and_env(&self.path)
+            Policy::load().file(&self.path).env().build()
         } else {
             Policy::from_file(&self.path)
         };

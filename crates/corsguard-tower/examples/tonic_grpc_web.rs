@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/corsguard.yaml").to_string()
     });
     let env = GRPC_WEB_ENV.map(|(k, v)| (k.to_string(), v.to_string()));
-    let policy = match Policy::from_file_and_env_vars(&path, env) {
+    let policy = match Policy::load().file(&path).env_vars(env).build() {
         Ok(p) => p,
         Err(errors) => {
             eprintln!("{errors}");

@@ -20,7 +20,9 @@ fn tower_passes_every_behaviour_row_over_http() {
     let total: usize = load_tables().iter().map(|t| t.cases.len()).sum();
     let checked = run_all("tower", |table| {
         rt.block_on(async {
-            let policy = Policy::from_text(&table.policy, &table.name, Format::Yaml, None)
+            let policy = Policy::load()
+                .text(&table.policy, &table.name, Format::Yaml)
+                .build()
                 .unwrap_or_else(|e| panic!("table {}: policy does not load:\n{e}", table.name));
             let app = Router::new()
                 .fallback(common::testkit_app)

@@ -218,6 +218,7 @@ macro_rules! option_setters {
 /// # Ok::<(), corsguard::ConfigErrors>(())
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until .build()"]
 pub struct PolicyBuilder {
     cfg: RawConfig,
 }
@@ -259,6 +260,7 @@ impl PolicyBuilder {
 /// # Ok::<(), corsguard::ConfigErrors>(())
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "a PathRule does nothing until added with .path(..)"]
 pub struct PathRule {
     matcher: RawPathMatcher,
     hosts: Option<Vec<String>>,

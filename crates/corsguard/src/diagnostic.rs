@@ -234,6 +234,7 @@ impl fmt::Display for Location {
 /// assert!(d.hint.as_deref().unwrap().contains("https://a.example"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -246,6 +247,45 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Where.
     pub location: Location,
+}
+
+impl Diagnostic {
+    /// A diagnostic without a hint (for tools that report in the engine's format).
+    ///
+    /// ```
+    /// use corsguard::{Diagnostic, Location, Severity, SourceKind};
+    /// let at = Location::new(SourceKind::Text { name: "t.yaml".into() }, "cases[0]");
+    /// let d = Diagnostic::new(Severity::Error, "case-invalid", "no url", at).with_hint("add `url:`");
+    /// assert_eq!(d.hint.as_deref(), Some("add `url:`"));
+    /// ```
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+        location: Location,
+    ) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            hint: None,
+            location,
+        }
+    }
+
+    /// The same diagnostic with `hint`.
+    ///
+    /// ```
+    /// use corsguard::{Diagnostic, Location, Severity, SourceKind};
+    /// let d = Diagnostic::new(Severity::Warning, "w", "m", Location::new(SourceKind::Builder, ""))
+    ///     .with_hint("h");
+    /// assert_eq!(d.hint.as_deref(), Some("h"));
+    /// ```
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
 }
 
 impl fmt::Display for Diagnostic {

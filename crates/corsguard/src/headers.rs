@@ -156,13 +156,13 @@ pub(crate) fn is_safelisted_response_header(lower: &str) -> bool {
 /// Limits on the work spent parsing `Access-Control-Request-Headers`.
 pub(crate) mod limits {
     /// Header lines considered; more lines ⇒ refused.
-    pub const MAX_LINES: usize = 16;
+    pub(crate) const MAX_LINES: usize = 16;
     /// Total bytes over all lines; more ⇒ refused (a browser never sends anywhere near this).
-    pub const MAX_BYTES: usize = 4096;
+    pub(crate) const MAX_BYTES: usize = 4096;
     /// Empty elements (`a,,b`, empty lines) tolerated in total.
-    pub const MAX_EMPTY: usize = 16;
+    pub(crate) const MAX_EMPTY: usize = 16;
     /// Names per request.
-    pub const MAX_NAMES: usize = 64;
+    pub(crate) const MAX_NAMES: usize = 64;
 }
 
 /// Why an ACRH value could not be accepted.

@@ -46,6 +46,7 @@ mod diagnostic;
 pub mod fetch;
 mod handle;
 mod headers;
+mod load;
 mod origin;
 mod policy;
 pub mod rules;
@@ -70,6 +71,7 @@ pub use diagnostic::{
     ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean,
 };
 pub use handle::{PolicyHandle, PolicySource, Versioned};
+pub use load::Load;
 pub use origin::MAX_ORIGIN_LEN;
 pub use policy::{Policy, RuleSummary};
 pub use trace::{Fix, Trace, TraceStep};

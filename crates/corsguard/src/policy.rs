@@ -163,18 +163,7 @@ impl Policy {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn from_yaml_str(text: &str) -> Result<Policy, ConfigErrors> {
-        crate::config::load_text(text, "<yaml>", false, None)
-    }
-
-    /// Parses and validates a TOML policy (same schema as YAML).
-    ///
-    /// ```
-    /// let p = corsguard::Policy::from_toml_str("[defaults]\nallow_origins = ['https://a.example']\n")?;
-    /// assert_eq!(p.rule_names(), ["defaults"]);
-    /// # Ok::<(), corsguard::ConfigErrors>(())
-    /// ```
-    pub fn from_toml_str(text: &str) -> Result<Policy, ConfigErrors> {
-        crate::config::load_text(text, "<toml>", true, None)
+        Policy::load().yaml(text).build()
     }
 
     /// Reads a `.yaml`/`.yml` or `.toml` file (chosen by extension).
@@ -184,7 +173,7 @@ impl Policy {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, ConfigErrors> {
-        crate::config::load_file(path.as_ref(), None)
+        Policy::load().file(path).build()
     }
 
     /// Builds a policy from environment variables only (`CORS_ALLOWED_ORIGINS`,
@@ -196,64 +185,22 @@ impl Policy {
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn from_env() -> Result<Policy, ConfigErrors> {
-        Self::from_env_vars(std::env::vars())
+        Policy::load().env().build()
     }
 
-    /// Like [`Policy::from_env`], from an explicit list of variables (handy in tests).
+    /// Starts a loader: text or a file, with or without environment overrides. The three
+    /// constructors above are its common cases.
     ///
     /// ```
-    /// let p = corsguard::Policy::from_env_vars([
-    ///     ("CORS_ALLOWED_ORIGINS".to_string(), "https://a.example https://b.example".to_string()),
-    ///     ("CORSGUARD_MAX_AGE".to_string(), "600".to_string()),
-    /// ])?;
+    /// let p = corsguard::Policy::load()
+    ///     .yaml("defaults: {allow_origins: ['https://a.example']}")
+    ///     .env_vars([("CORSGUARD_MAX_AGE".to_string(), "600".to_string())])
+    ///     .build()?;
     /// assert_eq!(p.defaults_summary().max_age, Some(600));
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
-    pub fn from_env_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Policy, ConfigErrors> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        crate::config::load_text("", "<env>", false, Some(&vars))
-    }
-
-    /// Reads a file, then applies environment overrides on top of its `defaults:`.
-    ///
-    /// ```no_run
-    /// let p = corsguard::Policy::from_file_and_env("corsguard.yaml")?;
-    /// # Ok::<(), corsguard::ConfigErrors>(())
-    /// ```
-    pub fn from_file_and_env(path: impl AsRef<Path>) -> Result<Policy, ConfigErrors> {
-        let vars: Vec<(String, String)> = std::env::vars().collect();
-        crate::config::load_file(path.as_ref(), Some(&vars))
-    }
-
-    /// Like [`Policy::from_file_and_env`] with explicit variables.
-    ///
-    /// ```no_run
-    /// let p = corsguard::Policy::from_file_and_env_vars("corsguard.yaml", [("CORSGUARD_MAX_AGE".into(), "60".into())])?;
-    /// # Ok::<(), corsguard::ConfigErrors>(())
-    /// ```
-    pub fn from_file_and_env_vars(
-        path: impl AsRef<Path>,
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Policy, ConfigErrors> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        crate::config::load_file(path.as_ref(), Some(&vars))
-    }
-
-    /// Text with an explicit name (for diagnostics) and format, plus optional env overrides.
-    ///
-    /// ```
-    /// let e = corsguard::Policy::from_text("defaults: {max_age: -1}", "api.yaml", corsguard::Format::Yaml, None).unwrap_err();
-    /// assert!(e.to_string().contains("api.yaml:1:"));
-    /// ```
-    pub fn from_text(
-        text: &str,
-        name: &str,
-        format: crate::Format,
-        env: Option<&[(String, String)]>,
-    ) -> Result<Policy, ConfigErrors> {
-        crate::config::load_text(text, name, format == crate::Format::Toml, env)
+    pub fn load() -> crate::load::Load {
+        crate::load::Load::new()
     }
 
     /// Starts a builder for a policy written in code.

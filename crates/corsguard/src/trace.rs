@@ -33,10 +33,16 @@ impl Tracer for NoTrace {}
 /// One check of a decision.
 ///
 /// ```
-/// let s = corsguard::TraceStep { check: "origin".into(), passed: Some(true), detail: "ok".into() };
-/// assert_eq!(s.to_string(), "[pass] origin: ok");
+/// let p = corsguard::Policy::from_yaml_str("defaults: {allow_origins: ['https://a.example']}")?;
+/// let req = http::Request::get("/x").header("origin", "https://a.example").body(())?;
+/// let (_decision, trace) = p.explain(&corsguard::RequestHead::from_request(&req));
+/// let step = trace.steps.iter().find(|s| s.check == "origin").unwrap();
+/// assert_eq!(step.passed, Some(true));
+/// assert!(step.to_string().starts_with("[pass] origin: "));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct TraceStep {
     /// What was checked (`classify`, `origin`, `method`, `headers`, …).
     pub check: String,
@@ -60,16 +66,32 @@ impl fmt::Display for TraceStep {
 /// A configuration change that would allow a refused request.
 ///
 /// ```
-/// let f = corsguard::Fix { change: "add `PUT` to defaults.allow_methods".into(), warning: None };
+/// let f = corsguard::Fix::new("add `PUT` to defaults.allow_methods", None);
 /// assert_eq!(f.to_string(), "add `PUT` to defaults.allow_methods");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Fix {
     /// The smallest change, in config terms.
     pub change: String,
     /// Set when the change weakens security.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+impl Fix {
+    /// A fix: the change, and a warning when it weakens security.
+    ///
+    /// ```
+    /// let f = corsguard::Fix::new("set `allow_origins: ['*']`", Some("every site may read".into()));
+    /// assert!(f.to_string().contains("(warning: every site may read)"));
+    /// ```
+    pub fn new(change: impl Into<String>, warning: Option<String>) -> Self {
+        Fix {
+            change: change.into(),
+            warning,
+        }
+    }
 }
 
 impl fmt::Display for Fix {
@@ -97,6 +119,7 @@ impl fmt::Display for Fix {
 /// # Ok::<(), corsguard::ConfigErrors>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Trace {
     /// The rule that applied (`defaults` or `paths[N]`).
     pub rule: String,

@@ -11,7 +11,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 fn engine_passes_every_behaviour_row() {
     let self_origin = format!("http://{ENGINE_HOST}");
     let n = run_all("engine", |table| {
-        let policy = Policy::from_text(&table.policy, &table.name, corsguard::Format::Yaml, None)
+        let policy = Policy::load()
+            .text(&table.policy, &table.name, corsguard::Format::Yaml)
+            .build()
             .unwrap_or_else(|e| panic!("table {}: policy does not load:\n{e}", table.name));
         let observed = table
             .cases

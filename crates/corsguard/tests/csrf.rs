@@ -31,9 +31,7 @@ fn yaml_toml_env_and_builder_give_the_same_protection() {
         "defaults:\n  allow_origins: [https://app.example.com]\n  csrf: {mode: enforce, trusted_origins: [https://sso.example.net]}\npaths:\n  - path: /webhooks/\n    csrf: {mode: off}\n",
     )
     .unwrap();
-    let toml = Policy::from_toml_str(
-        "[defaults]\nallow_origins = ['https://app.example.com']\ncsrf = { mode = 'enforce', trusted_origins = ['https://sso.example.net'] }\n[[paths]]\npath = '/webhooks/'\ncsrf = { mode = 'off' }\n",
-    )
+    let toml = Policy::load().toml("[defaults]\nallow_origins = ['https://app.example.com']\ncsrf = { mode = 'enforce', trusted_origins = ['https://sso.example.net'] }\n[[paths]]\npath = '/webhooks/'\ncsrf = { mode = 'off' }\n").build()
     .unwrap();
     let built = Policy::builder()
         .allow_origin("https://app.example.com")
@@ -41,18 +39,20 @@ fn yaml_toml_env_and_builder_give_the_same_protection() {
         .path(PathRule::prefix("/webhooks/").csrf(Csrf::off()))
         .build()
         .unwrap();
-    let env = Policy::from_env_vars([
-        (
-            "CORS_ALLOWED_ORIGINS".to_string(),
-            "https://app.example.com".to_string(),
-        ),
-        ("CORSGUARD_CSRF_MODE".to_string(), "enforce".to_string()),
-        (
-            "CORSGUARD_CSRF_TRUSTED_ORIGINS".to_string(),
-            "https://sso.example.net".to_string(),
-        ),
-    ])
-    .unwrap();
+    let env = Policy::load()
+        .env_vars([
+            (
+                "CORS_ALLOWED_ORIGINS".to_string(),
+                "https://app.example.com".to_string(),
+            ),
+            ("CORSGUARD_CSRF_MODE".to_string(), "enforce".to_string()),
+            (
+                "CORSGUARD_CSRF_TRUSTED_ORIGINS".to_string(),
+                "https://sso.example.net".to_string(),
+            ),
+        ])
+        .build()
+        .unwrap();
     for (name, p) in [
         ("yaml", &yaml),
         ("toml", &toml),
@@ -223,14 +223,16 @@ fn bad_csrf_settings_are_refused_with_locations() {
         "{c:?}"
     );
 
-    let e = Policy::from_env_vars([
-        (
-            "CORS_ALLOWED_ORIGINS".to_string(),
-            "https://app.example.com".to_string(),
-        ),
-        ("CORSGUARD_CSRF_MODE".to_string(), "on".to_string()),
-    ])
-    .unwrap_err();
+    let e = Policy::load()
+        .env_vars([
+            (
+                "CORS_ALLOWED_ORIGINS".to_string(),
+                "https://app.example.com".to_string(),
+            ),
+            ("CORSGUARD_CSRF_MODE".to_string(), "on".to_string()),
+        ])
+        .build()
+        .unwrap_err();
     assert!(codes(&e).contains(&("invalid-value", "defaults.csrf.mode".into())));
 }
 

@@ -210,7 +210,10 @@ fn read_config_file_takes_its_cap_exactly() {
     write_padded(&file, 4096);
     let text = read_config_file(&file, 4096).unwrap();
     assert_eq!(text.len(), 4096);
-    Policy::from_text(&text, "cors.yaml", corsguard::Format::Yaml, None).unwrap();
+    Policy::load()
+        .text(&text, "cors.yaml", corsguard::Format::Yaml)
+        .build()
+        .unwrap();
     let e = read_config_file(&file, 4095).unwrap_err();
     assert_eq!(only_error(&e).code, "file-too-large");
     assert!(only_error(&e).message.contains("larger than 4095 bytes"));

@@ -161,7 +161,7 @@ proptest! {
     #[test]
     fn arbitrary_config_text_never_panics(text in "[ -~\n]{0,300}") {
         let _ = Policy::from_yaml_str(&text);
-        let _ = Policy::from_toml_str(&text);
+        let _ = Policy::load().toml(&text).build();
     }
 }
 

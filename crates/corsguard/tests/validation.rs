@@ -683,7 +683,7 @@ fn all_errors_are_reported_at_once_with_line_and_column() {
 #[test]
 fn toml_diagnostics_point_into_the_toml() {
     let toml = "[defaults]\nallow_origins = [\"https://a.example\"]\nmax_age = 99999\n\n[[paths]]\npath = \"/x\"\nallow_methodz = [\"PUT\"]\n";
-    let err = Policy::from_toml_str(toml).unwrap_err();
+    let err = Policy::load().toml(toml).build().unwrap_err();
     let max = err
         .diagnostics()
         .iter()
@@ -709,14 +709,16 @@ fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn env_values_are_validated_and_errors_name_the_variable() {
-    let err = Policy::from_env_vars(env(&[
-        (
-            "CORS_ALLOWED_ORIGINS",
-            "https://a.example/,https://b.example",
-        ),
-        ("CORSGUARD_MAX_AGE", "ten"),
-    ]))
-    .unwrap_err();
+    let err = Policy::load()
+        .env_vars(env(&[
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://a.example/,https://b.example",
+            ),
+            ("CORSGUARD_MAX_AGE", "ten"),
+        ]))
+        .build()
+        .unwrap_err();
     let slash = err
         .diagnostics()
         .iter()
@@ -742,14 +744,16 @@ fn env_values_are_validated_and_errors_name_the_variable() {
     );
     assert!(int.to_string().contains("env CORSGUARD_MAX_AGE"));
 
-    let err = Policy::from_env_vars(env(&[
-        ("CORS_ORIGIN_WHITELIST", "https://a.example"),
-        ("CORSGUARD_ALLOW_CREDENTIALS", "maybe"),
-    ]))
-    .unwrap_err();
+    let err = Policy::load()
+        .env_vars(env(&[
+            ("CORS_ORIGIN_WHITELIST", "https://a.example"),
+            ("CORSGUARD_ALLOW_CREDENTIALS", "maybe"),
+        ]))
+        .build()
+        .unwrap_err();
     assert_eq!(err.diagnostics()[0].code, "env-invalid-bool");
 
-    let err = Policy::from_env_vars(env(&[])).unwrap_err();
+    let err = Policy::load().env_vars(env(&[])).build().unwrap_err();
     assert_eq!(err.diagnostics()[0].code, "origins-missing");
     assert_eq!(err.diagnostics()[0].severity, Severity::Error);
     assert!(
@@ -769,23 +773,28 @@ fn env_lists_accept_commas_whitespace_and_json() {
         "  https://a.example,\n https://b.example ",
         r#"["https://a.example", "https://b.example"]"#,
     ] {
-        let p = Policy::from_env_vars(env(&[("CORS_ALLOWED_ORIGINS", v)])).unwrap();
+        let p = Policy::load()
+            .env_vars(env(&[("CORS_ALLOWED_ORIGINS", v)]))
+            .build()
+            .unwrap();
         assert_eq!(
             p.defaults_summary().allow_origins,
             ["https://a.example", "https://b.example"],
             "{v}"
         );
     }
-    let p = Policy::from_env_vars(env(&[
-        ("CORS_ORIGIN_WHITELIST", "https://old.example"),
-        ("CORSGUARD_ALLOW_CREDENTIALS", "true"),
-        ("CORSGUARD_MAX_AGE", "600"),
-        ("CORSGUARD_ALLOW_METHODS", "GET,PUT"),
-        ("CORSGUARD_ON_REJECT", "forbid"),
-        ("CORSGUARD_PREFLIGHT_STATUS", "200"),
-        ("CORSGUARD_ALOW_HEADERS", "x"),
-    ]))
-    .unwrap();
+    let p = Policy::load()
+        .env_vars(env(&[
+            ("CORS_ORIGIN_WHITELIST", "https://old.example"),
+            ("CORSGUARD_ALLOW_CREDENTIALS", "true"),
+            ("CORSGUARD_MAX_AGE", "600"),
+            ("CORSGUARD_ALLOW_METHODS", "GET,PUT"),
+            ("CORSGUARD_ON_REJECT", "forbid"),
+            ("CORSGUARD_PREFLIGHT_STATUS", "200"),
+            ("CORSGUARD_ALOW_HEADERS", "x"),
+        ]))
+        .build()
+        .unwrap();
     let s = p.defaults_summary();
     assert_eq!(s.allow_origins, ["https://old.example"]);
     assert!(s.allow_credentials);
@@ -810,9 +819,11 @@ fn env_overrides_file_defaults_but_not_path_rules() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("p.yaml");
     std::fs::write(&f, "defaults:\n  allow_origins: ['https://file.example']\n  max_age: 60\npaths:\n  - path: /x\n    allow_origins: ['https://x.example']\n").unwrap();
-    let p =
-        Policy::from_file_and_env_vars(&f, env(&[("CORS_ALLOWED_ORIGINS", "https://env.example")]))
-            .unwrap();
+    let p = Policy::load()
+        .file(&f)
+        .env_vars(env(&[("CORS_ALLOWED_ORIGINS", "https://env.example")]))
+        .build()
+        .unwrap();
     let s = p.summaries();
     assert_eq!(s[0].allow_origins, ["https://x.example"]);
     assert_eq!(s[1].allow_origins, ["https://env.example"]);
@@ -852,7 +863,9 @@ fn explicit_false_and_empty_lists_override_defaults() {
 fn an_empty_allow_list_is_a_deny_all_policy_with_a_warning() {
     let from_file = Policy::from_yaml_str("defaults:\n  allow_origins: []\n").unwrap();
     for value in ["", "  ", ",", "[]"] {
-        let from_env = Policy::from_env_vars(env(&[("CORS_ALLOWED_ORIGINS", value)]))
+        let from_env = Policy::load()
+            .env_vars(env(&[("CORS_ALLOWED_ORIGINS", value)]))
+            .build()
             .unwrap_or_else(|e| panic!("CORS_ALLOWED_ORIGINS={value:?}: {e}"));
         let [w] = from_env.warnings() else {
             panic!("{value:?}: {:?}", from_env.warnings());

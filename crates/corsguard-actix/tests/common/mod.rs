@@ -12,14 +12,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use corsguard_testkit::app_response;
 
 /// A running actix-web server (one worker); stopped when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
 }
 
 impl Server {
     /// `http://127.0.0.1:PORT`, the server's own origin (`{self}` in the tables).
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
@@ -49,7 +49,7 @@ macro_rules! serve {
 }
 
 /// The testkit's app (`corsguard_testkit::app_response`) as an actix-web handler.
-pub async fn testkit_app(req: HttpRequest) -> HttpResponse {
+pub(crate) async fn testkit_app(req: HttpRequest) -> HttpResponse {
     let (status, extra) = app_response(
         req.headers()
             .iter()
@@ -63,4 +63,4 @@ pub async fn testkit_app(req: HttpRequest) -> HttpResponse {
 }
 
 #[allow(unused_imports)]
-pub use corsguard_testkit::client::{REQUEST_TIMEOUT, all, lines, one, send, send_case};
+pub(crate) use corsguard_testkit::client::{REQUEST_TIMEOUT, all, lines, one, send, send_case};

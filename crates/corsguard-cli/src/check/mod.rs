@@ -94,7 +94,14 @@ pub fn load(path: &Path, env: bool) -> Checked {
     // diagnostic instead of being read without limit.
     match corsguard::read_config_file(path, corsguard::DEFAULT_MAX_CONFIG_BYTES) {
         Ok(text) => {
-            let result = Policy::from_text(&text, &name, format, vars.as_deref());
+            let result = {
+                let load = Policy::load().text(&text, &name, format);
+                match &vars {
+                    Some(vars) => load.env_vars(vars.iter().cloned()),
+                    None => load,
+                }
+                .build()
+            };
             Checked {
                 browser_warnings: result
                     .as_ref()
@@ -130,25 +137,25 @@ pub fn browser_warnings(name: &str, policy: &Policy) -> Vec<Diagnostic> {
         .summaries()
         .into_iter()
         .filter(|r| r.allow_private_network && (r.name == "defaults" || !defaults))
-        .map(|r| Diagnostic {
-            severity: Severity::Warning,
-            code: PRIVATE_NETWORK_OBSOLETE,
-            message: "no effect on Chrome ≥ 142: Local Network Access \
-                      replaced the Private Network Access preflight, and Chromium no longer sends \
-                      Access-Control-Request-Private-Network"
-                .to_owned(),
-            hint: Some(
+        .map(|r| {
+            Diagnostic::new(
+                Severity::Warning,
+                PRIVATE_NETWORK_OBSOLETE,
+                "no effect on Chrome ≥ 142: Local Network Access replaced the Private Network \
+                 Access preflight, and Chromium no longer sends \
+                 Access-Control-Request-Private-Network",
+                corsguard::Location::new(
+                    corsguard::SourceKind::Text {
+                        name: name.to_owned(),
+                    },
+                    format!("{}.allow_private_network", r.name),
+                ),
+            )
+            .with_hint(
                 "a public page reaching a private or loopback address now needs the user's \
                  permission, which no response header grants (`corsguard explain` shows the \
-                 block and what lifts it); keep the option only for Chromium 138-141"
-                    .to_owned(),
-            ),
-            location: corsguard::Location::new(
-                corsguard::SourceKind::Text {
-                    name: name.to_owned(),
-                },
-                format!("{}.allow_private_network", r.name),
-            ),
+                 block and what lifts it); keep the option only for Chromium 138-141",
+            )
         })
         .collect()
 }

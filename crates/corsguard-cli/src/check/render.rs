@@ -488,13 +488,8 @@ mod tests {
                         "defaults.x",
                     );
                     location.span = Some(SourceSpan::locate(text, start..end));
-                    let diag = Diagnostic {
-                        severity: Severity::Error,
-                        code: "test",
-                        message: "m".into(),
-                        hint: Some("h".into()),
-                        location,
-                    };
+                    let diag =
+                        Diagnostic::new(Severity::Error, "test", "m", location).with_hint("h");
                     let ours = render_in(&diag, Some(&indexed), style, false);
                     let mut whole = String::new();
                     let report = WholeText {
@@ -531,13 +526,12 @@ mod tests {
             "defaults.allow_origins[4000]",
         );
         location.span = Some(SourceSpan::locate(&text, start..start + 21));
-        let diag = Diagnostic {
-            severity: Severity::Error,
-            code: "origin-trailing-slash",
-            message: "trailing slash".into(),
-            hint: None,
+        let diag = Diagnostic::new(
+            Severity::Error,
+            "origin-trailing-slash",
+            "trailing slash",
             location,
-        };
+        );
         let style = Style {
             color: false,
             width: 100,

@@ -10,8 +10,8 @@
 //! Exit status: 0 allowed, 1 blocked (by the browser, or refused by the server's CSRF check),
 //! 2 usage error or invalid policy.
 
-pub mod fix;
-pub mod network;
+pub(crate) mod fix;
+pub(crate) mod network;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,7 +42,7 @@ Examples:
 
 Exit status: 0 the browser allows the request, 1 it blocks it (or the server's CSRF check refuses
 it), 2 usage error or invalid policy.")]
-pub struct Args {
+pub(crate) struct Args {
     /// The corsguard policy (`.yaml`, `.yml` or `.toml`).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: PathBuf,
@@ -127,7 +127,7 @@ impl From<Credentials> for CredentialsMode {
 }
 
 /// Parses `Name: value`.
-pub fn parse_header(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_header(s: &str) -> Result<(String, String), String> {
     match s.split_once(':') {
         Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_owned(), v.trim().to_owned())),
         _ => Err(format!("`{s}` is not a header: write `Name: value`")),
@@ -136,7 +136,7 @@ pub fn parse_header(s: &str) -> Result<(String, String), String> {
 
 /// One request the browser sent, with the policy's answer.
 #[derive(Debug, Clone, Serialize)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     /// What the browser sent.
     pub request: SimRequest,
     /// How the policy decided it.
@@ -155,7 +155,7 @@ pub struct Exchange {
 
 /// The whole explanation (`--format json`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The request as the script makes it.
     pub request: BrowserRequest,
     /// Whether the URL is cross-origin to the page.
@@ -200,7 +200,7 @@ pub struct Report {
 
 /// A CSRF refusal in an explanation.
 #[derive(Debug, Clone, Serialize)]
-pub struct CsrfReport {
+pub(crate) struct CsrfReport {
     /// The refusal's code (`csrf-cross-site`, …).
     pub code: &'static str,
     /// Why.
@@ -230,7 +230,7 @@ fn csrf_report(trace: &Trace) -> Option<CsrfReport> {
 
 /// Builds the explanation (no output): the simulation, then the fix, checked by running the
 /// same simulation against the policy with the fix applied.
-pub fn explain(
+pub(crate) fn explain(
     policy: &Policy,
     req: &BrowserRequest,
     app_status: u16,
@@ -242,7 +242,11 @@ pub fn explain(
 
 /// Adds the checked fix to a simulation's report (`rerun` runs the same simulation under
 /// another policy).
-pub fn with_fix(policy: &Policy, mut report: Report, rerun: impl Fn(&Policy) -> Report) -> Report {
+pub(crate) fn with_fix(
+    policy: &Policy,
+    mut report: Report,
+    rerun: impl Fn(&Policy) -> Report,
+) -> Report {
     if report.verdict != "allowed" {
         match fix::checked(policy, &report, rerun) {
             Ok(f) => report.fix = Some(f),
@@ -253,7 +257,7 @@ pub fn with_fix(policy: &Policy, mut report: Report, rerun: impl Fn(&Policy) -> 
 }
 
 /// The simulation of `req` under `policy`, without a fix.
-pub fn simulate_report(
+pub(crate) fn simulate_report(
     policy: &Policy,
     req: &BrowserRequest,
     app_status: u16,
@@ -371,7 +375,7 @@ pub fn simulate_report(
 
 /// Loads a policy for a command that runs requests against it; on failure prints its
 /// diagnostics (as `corsguard check` does) on stderr and returns `None` (exit 2).
-pub fn load_policy(path: &std::path::Path, env: bool) -> Option<Policy> {
+pub(crate) fn load_policy(path: &std::path::Path, env: bool) -> Option<Policy> {
     let checked = check::load(path, env);
     match &checked.result {
         Ok(p) => Some(p.clone()),
@@ -385,7 +389,7 @@ pub fn load_policy(path: &std::path::Path, env: bool) -> Option<Policy> {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> ExitCode {
     let Some(policy) = load_policy(&args.config, args.env) else {
         return ExitCode::from(2);
     };
@@ -466,7 +470,11 @@ fn path_and_query(url: &str) -> String {
 }
 
 /// The `Fix:` lines: the checked fix with its warnings, or why there is none.
-pub fn render_fix(fix: Option<&fix::CheckedFix>, no_fix: Option<&str>, style: Style) -> String {
+pub(crate) fn render_fix(
+    fix: Option<&fix::CheckedFix>,
+    no_fix: Option<&str>,
+    style: Style,
+) -> String {
     use std::fmt::Write as _;
     let bold = anstyle::Style::new().bold();
     let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
@@ -502,7 +510,7 @@ pub fn render_fix(fix: Option<&fix::CheckedFix>, no_fix: Option<&str>, style: St
 }
 
 /// The human-readable explanation.
-pub fn render(r: &Report, style: Style) -> String {
+pub(crate) fn render(r: &Report, style: Style) -> String {
     use std::fmt::Write as _;
     let bold = anstyle::Style::new().bold();
     let green = anstyle::AnsiColor::Green.on_default().bold();

@@ -17,7 +17,7 @@ use crate::check::render::Style;
 
 /// The arguments for Local Network Access and CORP/COEP.
 #[derive(Debug, Clone, clap::Args)]
-pub struct NetworkArgs {
+pub(crate) struct NetworkArgs {
     /// What a host name resolves to, `HOST=IP` (repeatable, like curl's `--resolve`): Local
     /// Network Access classifies the address the browser connects to. IP literals,
     /// `localhost` and `*.localhost` need none; other names are taken to be public.
@@ -56,7 +56,7 @@ pub struct NetworkArgs {
 
 /// LNA permission states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Permission {
+pub(crate) enum Permission {
     /// Not decided yet (the default): a prompt nobody answers.
     Prompt,
     /// Granted by the user (or by enterprise policy).
@@ -67,7 +67,7 @@ pub enum Permission {
 
 /// Address spaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Space {
+pub(crate) enum Space {
     /// `public`.
     Public,
     /// `local` (private networks).
@@ -85,7 +85,7 @@ fn destination_parser() -> impl clap::builder::TypedValueParser<Value = Destinat
 
 /// Adds the network context, destination and page COEP to `req` (an `<iframe>` is a
 /// navigation); `Err` names the bad argument.
-pub fn apply(args: &NetworkArgs, req: BrowserRequest) -> Result<BrowserRequest, String> {
+pub(crate) fn apply(args: &NetworkArgs, req: BrowserRequest) -> Result<BrowserRequest, String> {
     let mut net = NetworkContext {
         permission: match args.lna_permission {
             Permission::Prompt => LnaPermission::Prompt,
@@ -147,7 +147,7 @@ pub fn apply(args: &NetworkArgs, req: BrowserRequest) -> Result<BrowserRequest, 
 
 /// Local Network Access in the report.
 #[derive(Debug, Clone, Serialize)]
-pub struct LnaReport {
+pub(crate) struct LnaReport {
     /// The check as the browser ran it.
     #[serde(flatten)]
     pub check: LnaVerdict,
@@ -159,7 +159,7 @@ pub struct LnaReport {
 
 /// A CORP/COEP block in the report.
 #[derive(Debug, Clone, Serialize)]
-pub struct CorpReport {
+pub(crate) struct CorpReport {
     /// The block.
     #[serde(flatten)]
     pub block: ResponseBlock,
@@ -171,7 +171,7 @@ pub struct CorpReport {
 
 /// The LNA part of the report: present when the request is a local network request, or
 /// targets a non-public address, or is blocked by LNA.
-pub fn lna_report(req: &BrowserRequest, check: Option<&LnaVerdict>) -> Option<LnaReport> {
+pub(crate) fn lna_report(req: &BrowserRequest, check: Option<&LnaVerdict>) -> Option<LnaReport> {
     let check = check?;
     if !check.gated && check.block.is_none() && check.target.space == AddressSpace::Public {
         return None;
@@ -232,7 +232,7 @@ fn lna_fixes(req: &BrowserRequest, check: &LnaVerdict, block: LnaBlock) -> Vec<S
 }
 
 /// The CORP/COEP part of the report.
-pub fn corp_report(
+pub(crate) fn corp_report(
     block: Option<&ResponseBlock>,
     page_origin: &str,
     cors_allowed: Option<bool>,
@@ -307,7 +307,7 @@ fn host_of(url: &str) -> String {
 }
 
 /// The request lines about destination and page COEP (nothing for a plain `fetch()`).
-pub fn request_lines(req: &BrowserRequest) -> String {
+pub(crate) fn request_lines(req: &BrowserRequest) -> String {
     let mut o = String::new();
     if req.destination != Destination::Empty {
         let _ = writeln!(
@@ -333,7 +333,7 @@ pub fn request_lines(req: &BrowserRequest) -> String {
 }
 
 /// The LNA step's title and detail lines.
-pub fn lna_step(r: &LnaReport, req: &BrowserRequest, style: Style) -> (String, Vec<String>) {
+pub(crate) fn lna_step(r: &LnaReport, req: &BrowserRequest, style: Style) -> (String, Vec<String>) {
     let red = anstyle::AnsiColor::Red.on_default().bold();
     let green = anstyle::AnsiColor::Green.on_default().bold();
     let c = &r.check;
@@ -379,7 +379,7 @@ pub fn lna_step(r: &LnaReport, req: &BrowserRequest, style: Style) -> (String, V
 }
 
 /// The verdict block for an LNA or CORP/COEP block (`None` for anything else).
-pub fn verdict_block(
+pub(crate) fn verdict_block(
     lna: Option<&LnaReport>,
     corp: Option<&CorpReport>,
     console: Option<&str>,

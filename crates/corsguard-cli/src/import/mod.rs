@@ -86,7 +86,7 @@ pub fn convert(
     // Bounded: each round removes or changes at least one thing.
     for _ in 0..32 {
         let yaml = doc.render();
-        let result = Policy::from_text(&yaml, "<import>", Format::Yaml, None);
+        let result = Policy::load().text(&yaml, "<import>", Format::Yaml).build();
         let Err(errors) = &result else {
             return Ok((doc, result));
         };
@@ -95,7 +95,7 @@ pub fn convert(
         }
     }
     let yaml = doc.render();
-    let result = Policy::from_text(&yaml, "<import>", Format::Yaml, None);
+    let result = Policy::load().text(&yaml, "<import>", Format::Yaml).build();
     Ok((doc, result))
 }
 

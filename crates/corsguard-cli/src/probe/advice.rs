@@ -12,7 +12,7 @@ use crate::explain::{self, fix::CheckedFix};
 
 /// The fix or advice of a blocked probe.
 #[derive(Debug, Clone, Serialize)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// With `--config`: the policy's checked fix, as `corsguard explain` gives it.
     pub fix: Option<CheckedFix>,
     /// With `--config`: why no policy change allows the request.
@@ -25,7 +25,7 @@ pub struct Advice {
 }
 
 /// The checked fix under `policy` for `req` (as probed).
-pub fn from_policy(policy: &Policy, req: &BrowserRequest) -> Advice {
+pub(crate) fn from_policy(policy: &Policy, req: &BrowserRequest) -> Advice {
     let r = explain::explain(policy, req, 200, &http::HeaderMap::new());
     Advice {
         policy_allows: r.verdict == "allowed",
@@ -36,7 +36,7 @@ pub fn from_policy(policy: &Policy, req: &BrowserRequest) -> Advice {
 }
 
 /// What the server's answers need for `req`, after the browser's `failure`.
-pub fn for_server(req: &BrowserRequest, failure: &CorsFailure) -> Advice {
+pub(crate) fn for_server(req: &BrowserRequest, failure: &CorsFailure) -> Advice {
     let plan = preflight_plan(req);
     let origin = req.serialized_origin();
     let creds = req.credentials_included();

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     /// Worth knowing.
     Info,
     /// Probably a bug, or a risk.
@@ -21,7 +21,7 @@ pub enum Level {
 
 impl Level {
     /// `info`, `warning` or `error`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Info => "info",
             Level::Warning => "warning",
@@ -32,7 +32,7 @@ impl Level {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Stable kebab-case code, e.g. `missing-vary-origin`.
     pub code: &'static str,
     /// Severity.
@@ -44,16 +44,16 @@ pub struct Finding {
 }
 
 /// The label of the extra request with a random origin.
-pub const RANDOM_ORIGIN_PROBE: &str = "probe with a random origin";
+pub(crate) const RANDOM_ORIGIN_PROBE: &str = "probe with a random origin";
 /// The label of the extra request with `Origin: null`.
-pub const NULL_ORIGIN_PROBE: &str = "probe with Origin: null";
+pub(crate) const NULL_ORIGIN_PROBE: &str = "probe with Origin: null";
 /// The label (followed by the path) of the `--error-path` request.
-pub const ERROR_PATH_PROBE: &str = "probe of the error path";
+pub(crate) const ERROR_PATH_PROBE: &str = "probe of the error path";
 /// The label of the preflight sent to learn what the server answers when it does not fail.
-pub const REFERENCE_PROBE: &str = "probe with a preflight to the same URL";
+pub(crate) const REFERENCE_PROBE: &str = "probe with a preflight to the same URL";
 
 /// A response the findings look at.
-pub struct Seen<'a> {
+pub(crate) struct Seen<'a> {
     /// Which one (`preflight`, `response`, …).
     pub label: String,
     /// `true` for an `OPTIONS` preflight.
@@ -86,7 +86,7 @@ fn acac(r: &ResponseView) -> Option<String> {
 /// Findings on the exchanges of a probe: `main` are the responses the browser judged,
 /// `random` and `null` the answers to the same request sent with a random origin and with
 /// `Origin: null`.
-pub fn analyze(
+pub(crate) fn analyze(
     main: &[Seen<'_>],
     random: Option<&Seen<'_>>,
     null: Option<&Seen<'_>>,
@@ -341,7 +341,7 @@ fn error_fixes(server: Option<&str>) -> String {
 ///
 /// `main` are the responses the browser judged; `extra` the extra probes (the
 /// `--error-path` request and the reference preflight among them).
-pub fn error_without_cors(main: &[Seen<'_>], extra: &[Seen<'_>]) -> Vec<Finding> {
+pub(crate) fn error_without_cors(main: &[Seen<'_>], extra: &[Seen<'_>]) -> Vec<Finding> {
     let with_cors = |s: &&Seen<'_>| s.response.status < 400 && !acao(s.response).is_empty();
     let reference = main
         .iter()

@@ -12,8 +12,8 @@
 //! Exit status: 0 allowed, 1 blocked, 2 usage or network error (timeouts, TLS, refused
 //! connections are reported plainly).
 
-pub mod advice;
-pub mod findings;
+pub(crate) mod advice;
+pub(crate) mod findings;
 
 use std::hash::{BuildHasher, Hasher};
 use std::process::ExitCode;
@@ -40,7 +40,7 @@ Examples:
 
 The actual request is sent too, as the browser would: use --preflight-only for endpoints
 with side effects. Exit status: 0 allowed, 1 blocked, 2 usage or network error.")]
-pub struct Args {
+pub(crate) struct Args {
     /// The URL the page fetches.
     #[arg(value_name = "URL")]
     pub url: String,
@@ -87,12 +87,12 @@ pub struct Args {
 }
 
 /// The User-Agent a probe sends by default: Chromium 156's, marked as a probe.
-pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe";
+pub(crate) const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 corsguard-probe";
 
 impl Args {
     /// A probe of `url` from `origin` with the command's defaults (GET, `same-origin`
     /// credentials, 10 s timeout, the extra probes on), for callers that probe in bulk.
-    pub fn new(url: impl Into<String>, origin: impl Into<String>) -> Args {
+    pub(crate) fn new(url: impl Into<String>, origin: impl Into<String>) -> Args {
         Args {
             url: url.into(),
             origin: origin.into(),
@@ -113,7 +113,7 @@ impl Args {
 
 /// One request sent and what came back.
 #[derive(Debug, Clone, Serialize)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     /// Which one: `preflight`, `request`, `probe with a random origin`, …
     pub label: String,
     /// What was sent.
@@ -130,7 +130,7 @@ pub struct Exchange {
 
 /// The whole probe (`--format json`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The request as the script makes it.
     pub request: BrowserRequest,
     /// Whether Chromium sends a preflight.
@@ -340,7 +340,7 @@ fn error_probes(
 }
 
 /// Runs the probe (no output).
-pub fn probe(args: &Args) -> Result<Report, String> {
+pub(crate) fn probe(args: &Args) -> Result<Report, String> {
     let mut req = BrowserRequest::new(args.origin.clone(), args.url.clone())
         .method(args.method.clone())
         .credentials(args.credentials.into())
@@ -575,7 +575,7 @@ pub fn probe(args: &Args) -> Result<Report, String> {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> ExitCode {
     let policy = match &args.config {
         Some(path) => match crate::explain::load_policy(path, false) {
             Some(p) => Some(p),
@@ -702,7 +702,7 @@ fn render_advice(o: &mut String, a: &advice::Advice, style: Style) {
 }
 
 /// The human-readable report.
-pub fn render(r: &Report, style: Style) -> String {
+pub(crate) fn render(r: &Report, style: Style) -> String {
     use std::fmt::Write as _;
     let bold = anstyle::Style::new().bold();
     let green = anstyle::AnsiColor::Green.on_default().bold();

@@ -30,7 +30,7 @@ use crate::explain::Credentials;
 /// What the browser must do with a case's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Expect {
+pub(crate) enum Expect {
     /// The script gets the response.
     Allowed,
     /// The browser blocks it (or the server's CSRF check refuses it).
@@ -39,7 +39,7 @@ pub enum Expect {
 
 impl Expect {
     /// `allowed` or `blocked`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Expect::Allowed => "allowed",
             Expect::Blocked => "blocked",
@@ -114,7 +114,7 @@ impl From<CredentialsSpec> for Credentials {
 
 /// One case, ready to run.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(crate) struct Case {
     /// Its name.
     pub name: String,
     /// The page's origin.
@@ -135,7 +135,7 @@ pub struct Case {
 
 impl Case {
     /// The request as the browser model takes it.
-    pub fn request(&self, url: &str) -> BrowserRequest {
+    pub(crate) fn request(&self, url: &str) -> BrowserRequest {
         self.headers.iter().fold(
             BrowserRequest::new(self.origin.clone(), url.to_owned())
                 .method(self.method.clone())
@@ -147,7 +147,7 @@ impl Case {
 
 /// An expectations file, read and checked.
 #[derive(Debug)]
-pub struct TestFile {
+pub(crate) struct TestFile {
     /// The path as given.
     pub name: String,
     /// The policy it names (`policy:`), resolved against the file's directory.
@@ -158,7 +158,7 @@ pub struct TestFile {
 
 /// A file that cannot be run: its text (for snippets) and every diagnostic.
 #[derive(Debug)]
-pub struct Invalid {
+pub(crate) struct Invalid {
     /// The path as given.
     pub name: String,
     /// The file's text, when it could be read.
@@ -188,12 +188,10 @@ fn diagnostic(
         let len = usize::try_from(span.byte_len().unwrap_or(1)).ok()?;
         Some(SourceSpan::locate(text, start..start + len.max(1)))
     });
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        message,
-        hint,
-        location,
+    let d = Diagnostic::new(Severity::Error, code, message, location);
+    match hint {
+        Some(h) => d.with_hint(h),
+        None => d,
     }
 }
 
@@ -208,7 +206,7 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
 }
 
 /// Reads and checks one expectations file.
-pub fn load(path: &Path) -> Result<TestFile, Invalid> {
+pub(crate) fn load(path: &Path) -> Result<TestFile, Invalid> {
     let name = path.display().to_string();
     let text = match corsguard::read_config_file(path, corsguard::DEFAULT_MAX_CONFIG_BYTES) {
         Ok(t) => t,

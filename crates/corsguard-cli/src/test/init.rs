@@ -214,7 +214,7 @@ fn write_case(out: &mut String, c: &Case) {
 }
 
 /// The starter file for `policy`, which the file names as `policy_ref`.
-pub fn starter(policy: &Policy, policy_ref: &str) -> String {
+pub(crate) fn starter(policy: &Policy, policy_ref: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -263,7 +263,7 @@ pub fn starter(policy: &Policy, policy_ref: &str) -> String {
 
 /// `target` relative to the directory `from` (both as the user gave them, resolved against
 /// the current directory).
-pub fn relative(target: &Path, from: &Path) -> PathBuf {
+pub(crate) fn relative(target: &Path, from: &Path) -> PathBuf {
     let abs = |p: &Path| {
         let p = if p.is_absolute() {
             p.to_path_buf()

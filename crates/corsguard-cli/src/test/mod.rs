@@ -6,10 +6,10 @@
 //!
 //! Exit status: 0 every case passed, 1 a case failed, 2 usage error, invalid file or policy.
 
-pub mod file;
-pub mod init;
-pub mod render;
-pub mod run;
+pub(crate) mod file;
+pub(crate) mod init;
+pub(crate) mod render;
+pub(crate) mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,7 +43,7 @@ Examples:
   corsguard test --init --config corsguard.yaml corsguard-test.yaml      # write a starter
 
 Exit status: 0 every case passed, 1 a case failed, 2 usage error, invalid test file or policy.")]
-pub struct Args {
+pub(crate) struct Args {
     /// Test files (YAML). With `--init`: the file to write (stdout without one).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -174,7 +174,7 @@ fn run_file(args: &Args, f: &TestFile) -> Option<FileResults> {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> ExitCode {
     if args.init {
         return init(&args);
     }

@@ -12,7 +12,7 @@ use crate::explain;
 
 /// One file's results.
 #[derive(Debug, Clone, Serialize)]
-pub struct FileResults {
+pub(crate) struct FileResults {
     /// The expectations file.
     pub file: String,
     /// The policy its cases ran against.
@@ -25,7 +25,7 @@ pub struct FileResults {
 
 /// Everything `corsguard test --format json` prints.
 #[derive(Debug, Clone, Serialize)]
-pub struct Results {
+pub(crate) struct Results {
     /// Per file.
     pub files: Vec<FileResults>,
     /// Cases that passed.
@@ -36,7 +36,7 @@ pub struct Results {
 
 impl Results {
     /// Counts the outcomes.
-    pub fn new(files: Vec<FileResults>) -> Results {
+    pub(crate) fn new(files: Vec<FileResults>) -> Results {
         let all = || files.iter().flat_map(|f| &f.cases);
         let passed = all().filter(|c| c.passed).count();
         let failed = all().count() - passed;
@@ -95,7 +95,7 @@ fn case_lines(out: &mut String, o: &Outcome, style: Style) {
 }
 
 /// The human-readable report.
-pub fn human(r: &Results, style: Style) -> String {
+pub(crate) fn human(r: &Results, style: Style) -> String {
     let bold = anstyle::Style::new().bold();
     let green = anstyle::AnsiColor::Green.on_default().bold();
     let red = anstyle::AnsiColor::Red.on_default().bold();

@@ -12,7 +12,7 @@ use crate::probe::{self, findings::Finding};
 
 /// What happened to one case.
 #[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The case's name.
     pub name: String,
     /// What the file expects.
@@ -86,7 +86,7 @@ fn console_ok(case: &Case, console: Option<&str>) -> bool {
 }
 
 /// Runs `case` offline against `policy`.
-pub fn offline(policy: &Policy, case: &Case) -> Outcome {
+pub(crate) fn offline(policy: &Policy, case: &Case) -> Outcome {
     let r = explain::explain(
         policy,
         &case.request(&case.url),
@@ -117,7 +117,7 @@ pub fn offline(policy: &Policy, case: &Case) -> Outcome {
 }
 
 /// `base` followed by the path and query of `url`.
-pub fn live_url(base: &str, url: &str) -> String {
+pub(crate) fn live_url(base: &str, url: &str) -> String {
     let tail = match url::Url::parse(url) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -130,7 +130,7 @@ pub fn live_url(base: &str, url: &str) -> String {
 
 /// Runs `case` against the live server at `base`, with the model's prediction under
 /// `policy` beside it (and its checked fix when the model blocks it too).
-pub fn live(policy: &Policy, case: &Case, base: &str, timeout: f64) -> Outcome {
+pub(crate) fn live(policy: &Policy, case: &Case, base: &str, timeout: f64) -> Outcome {
     let model = offline(policy, case);
     let url = live_url(base, &case.url);
     let mut args = probe::Args::new(url.clone(), case.origin.clone());

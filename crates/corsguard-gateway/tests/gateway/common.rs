@@ -20,27 +20,27 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 
 /// When `/__consume` last saw its first body bytes.
-pub static CONSUME_FIRST_BYTE: std::sync::Mutex<Option<std::time::Instant>> =
+pub(crate) static CONSUME_FIRST_BYTE: std::sync::Mutex<Option<std::time::Instant>> =
     std::sync::Mutex::new(None);
 
-pub type TestBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type TestBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
-pub fn full(b: impl Into<Bytes>) -> TestBody {
+pub(crate) fn full(b: impl Into<Bytes>) -> TestBody {
     Full::new(b.into()).map_err(|e| match e {}).boxed_unsync()
 }
 
 /// A running test upstream.
-pub struct Upstream {
+pub(crate) struct Upstream {
     pub addr: SocketAddr,
     /// Requests received.
     pub hits: Arc<AtomicUsize>,
 }
 
 impl Upstream {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-    pub fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
 }
@@ -49,11 +49,11 @@ type Extra = Arc<dyn Fn(&Request<Incoming>) -> Option<Response<TestBody>> + Send
 
 /// Starts the upstream: `/__hang` never answers (for 60 s), `/__slow?ms=N` answers after N ms,
 /// `/__echo` answers the request headers as JSON, everything else is the testkit app.
-pub async fn upstream() -> Upstream {
+pub(crate) async fn upstream() -> Upstream {
     upstream_with(Arc::new(|_| None)).await
 }
 
-pub async fn upstream_with(extra: Extra) -> Upstream {
+pub(crate) async fn upstream_with(extra: Extra) -> Upstream {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let hits = Arc::new(AtomicUsize::new(0));
@@ -156,26 +156,26 @@ async fn app(req: Request<Incoming>, extra: Extra) -> Response<TestBody> {
 
 /// A response as seen on the wire.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
 impl Seen {
-    pub fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
             .collect()
     }
-    pub fn one(&self, name: &str) -> Option<&str> {
+    pub(crate) fn one(&self, name: &str) -> Option<&str> {
         let a = self.all(name);
         assert!(a.len() <= 1, "{name} appears {} times: {a:?}", a.len());
         a.first().copied()
     }
-    pub fn observed(&self) -> corsguard_testkit::Observed {
+    pub(crate) fn observed(&self) -> corsguard_testkit::Observed {
         corsguard_testkit::Observed {
             status: self.status,
             headers: self.headers.clone(),
@@ -185,11 +185,16 @@ impl Seen {
 
 /// Sends one HTTP/1.1 request on a fresh connection, header lines exactly as given (a
 /// `Host` line is added unless one is given).
-pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Seen {
+pub(crate) async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Seen {
     send_body(addr, method, path, headers, Bytes::new()).await
 }
 
-pub async fn send_body(
+pub(crate) async fn send_body(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -231,12 +236,12 @@ pub async fn send_body(
     }
 }
 
-pub fn empty_req() -> Empty<Bytes> {
+pub(crate) fn empty_req() -> Empty<Bytes> {
     Empty::new()
 }
 
 /// A gateway for `policy` in front of `upstream`, on 127.0.0.1:0.
-pub async fn gateway(
+pub(crate) async fn gateway(
     policy: &str,
     upstream: &str,
     tweak: impl FnOnce(&mut corsguard::GatewaySettings),
@@ -250,7 +255,7 @@ pub async fn gateway(
     Gateway::bind(c).await.unwrap()
 }
 
-pub const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 defaults:
   allow_origins: ['https://app.example.com']
   allow_methods: [GET, PUT]
@@ -260,10 +265,10 @@ defaults:
   max_age: 600
 "#;
 
-pub const APP: &str = "https://app.example.com";
+pub(crate) const APP: &str = "https://app.example.com";
 
 /// A unique scratch directory.
-pub fn scratch(name: &str) -> std::path::PathBuf {
+pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
         "corsguard-gw-{name}-{}-{}",

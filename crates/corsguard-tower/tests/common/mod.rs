@@ -13,14 +13,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// A running axum server; stopped when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
 impl Server {
     /// `http://127.0.0.1:PORT`, the server's own origin (`{self}` in the tables).
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
@@ -32,7 +32,7 @@ impl Drop for Server {
 }
 
 /// Serves `app` on `127.0.0.1:0`.
-pub async fn serve(app: Router) -> Server {
+pub(crate) async fn serve(app: Router) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -42,7 +42,7 @@ pub async fn serve(app: Router) -> Server {
 }
 
 /// The testkit's app (`corsguard_testkit::app_response`) as an axum handler.
-pub async fn testkit_app(headers: HeaderMap) -> Response<Body> {
+pub(crate) async fn testkit_app(headers: HeaderMap) -> Response<Body> {
     let (status, extra) = app_response(
         headers
             .iter()
@@ -60,4 +60,4 @@ pub async fn testkit_app(headers: HeaderMap) -> Response<Body> {
 }
 
 #[allow(unused_imports)]
-pub use corsguard_testkit::client::{REQUEST_TIMEOUT, all, lines, one, send, send_case};
+pub(crate) use corsguard_testkit::client::{REQUEST_TIMEOUT, all, lines, one, send, send_case};

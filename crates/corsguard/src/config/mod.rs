@@ -92,7 +92,7 @@ pub const DEFAULT_MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 /// directory, a device such as `/dev/zero`, a FIFO or a socket, also behind a symlink), a file
 /// longer than `max_bytes` (code `file-too-large`) and text that is not UTF-8 (code `io`).
 /// [`Policy::from_file`] reads with [`DEFAULT_MAX_CONFIG_BYTES`]; to load with another cap,
-/// read with this and pass the text to [`Policy::from_text`].
+/// read with this and pass the text to [`Policy::load`] (`.text(..)`).
 ///
 /// ```
 /// use corsguard::{Format, Policy, read_config_file};
@@ -102,7 +102,7 @@ pub const DEFAULT_MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 /// std::fs::write(&file, "defaults: {allow_origins: ['https://a.example']}\n").unwrap();
 ///
 /// let text = read_config_file(&file, 1024)?;
-/// let policy = Policy::from_text(&text, "cors.yaml", Format::Yaml, None)?;
+/// let policy = Policy::load().text(&text, "cors.yaml", Format::Yaml).build()?;
 /// assert_eq!(policy.defaults_summary().allow_origins, ["https://a.example"]);
 ///
 /// let err = read_config_file(&file, 16).unwrap_err();

@@ -122,6 +122,8 @@ pub enum Action {
 /// Owns cheap clones of the policy's precomputed values (reference-counted bytes), so it can
 /// outlive the borrowed request and be applied after the application has responded.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
+#[must_use = "a Decision does nothing until applied to a response"]
 pub struct Decision {
     pub(crate) kind: RequestKind,
     pub(crate) refusal: Option<Refusal>,

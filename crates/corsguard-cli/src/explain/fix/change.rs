@@ -15,7 +15,7 @@ use crate::explain::{Exchange, Report};
 
 /// One edit of a rule's effective options.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Edit {
+pub(crate) enum Edit {
     /// Remove `cors: false`.
     EnableCors,
     /// `mode: enforce`.
@@ -60,7 +60,7 @@ impl Edit {
 
 /// A change to one rule: its text and its edits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     /// The rule it changes (`defaults`, `paths[N]`).
     pub rule: String,
     /// The edits, applied together.
@@ -74,19 +74,19 @@ impl Change {
         Change {
             rule: rule.to_owned(),
             edits,
-            fix: Fix { change, warning },
+            fix: Fix::new(change, warning),
         }
     }
 
     /// Where this change sorts in a fix (see [`Edit`]'s order).
-    pub fn rank(&self) -> u8 {
+    pub(crate) fn rank(&self) -> u8 {
         self.edits.iter().map(Edit::rank).min().unwrap_or(u8::MAX)
     }
 }
 
 /// The next change the request needs under `policy`, from the last failing exchange of
 /// `report` (`None`: the failure is not one configuration can change).
-pub fn next(policy: &Policy, report: &Report) -> Option<Change> {
+pub(crate) fn next(policy: &Policy, report: &Report) -> Option<Change> {
     let failing = report
         .exchanges
         .iter()

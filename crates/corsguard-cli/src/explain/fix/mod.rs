@@ -6,8 +6,8 @@
 //! builder), re-runs the same simulation, and repeats until the browser allows the request.
 //! A fix is returned only then; otherwise the reason configuration cannot help.
 
-pub mod change;
-pub mod rebuild;
+pub(crate) mod change;
+pub(crate) mod rebuild;
 
 use corsguard::{Fix, Policy};
 use serde::Serialize;
@@ -22,7 +22,7 @@ const MAX_CHANGES: usize = 8;
 
 /// A fix that was checked: with all its changes applied, the simulation allows the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckedFix {
+pub(crate) struct CheckedFix {
     /// Every change, joined with `; ` (one line).
     pub change: String,
     /// The warnings of the changes that weaken security, joined with `; `.
@@ -52,7 +52,7 @@ impl CheckedFix {
 
 /// Why the browser blocks a request, in one line: its CORS failure, else the `TypeError`
 /// `fetch()` throws.
-pub fn blocked_line(
+pub(crate) fn blocked_line(
     failure: Option<&corsguard_browser::CorsFailure>,
     error: Option<&dyn std::fmt::Display>,
 ) -> String {
@@ -64,7 +64,7 @@ pub fn blocked_line(
 }
 
 /// Why the browser blocks the request in `report`, in one line.
-pub fn why_blocked(report: &Report) -> String {
+pub(crate) fn why_blocked(report: &Report) -> String {
     let failure = report
         .exchanges
         .iter()
@@ -80,7 +80,7 @@ pub fn why_blocked(report: &Report) -> String {
 /// The fix for the blocked request of `first` (the simulation under `policy`), checked by
 /// `rerun`, which runs the same simulation under another policy. `Err` says why no
 /// configuration change allows the request.
-pub fn checked(
+pub(crate) fn checked(
     policy: &Policy,
     first: &Report,
     rerun: impl Fn(&Policy) -> Report,

@@ -165,7 +165,7 @@ fn matcher(s: &RuleSummary) -> Option<Map<String, Value>> {
 
 /// Why a policy cannot be rebuilt.
 #[derive(Debug)]
-pub enum RebuildError {
+pub(crate) enum RebuildError {
     /// The rebuilt policy does not validate (the fix makes the policy invalid).
     Invalid(ConfigErrors),
     /// The summaries do not carry everything this policy says.
@@ -173,9 +173,9 @@ pub enum RebuildError {
 }
 
 /// `policy` with `edits` applied (each to the rule it names), written as a policy document
-/// (JSON, which is YAML) and loaded with [`Policy::from_text`], so it is validated exactly
+/// (JSON, which is YAML) and loaded with [`Policy::load`], so it is validated exactly
 /// like the user's file.
-pub fn rebuild(policy: &Policy, edits: &[(String, Edit)]) -> Result<Policy, RebuildError> {
+pub(crate) fn rebuild(policy: &Policy, edits: &[(String, Edit)]) -> Result<Policy, RebuildError> {
     build(policy, edits, &Overrides::needed(policy))
 }
 
@@ -213,13 +213,15 @@ fn build(
     }
     doc.insert("paths".to_owned(), Value::Array(paths));
     let text = Value::Object(doc).to_string();
-    Policy::from_text(&text, "the policy with the fix", Format::Yaml, None)
+    Policy::load()
+        .text(&text, "the policy with the fix", Format::Yaml)
+        .build()
         .map_err(RebuildError::Invalid)
 }
 
 /// Whether `policy`, rebuilt without edits, summarises exactly like itself (the upstreams,
 /// which the gateway section may set and decisions never read, aside).
-pub fn faithful(policy: &Policy) -> Result<(), String> {
+pub(crate) fn faithful(policy: &Policy) -> Result<(), String> {
     let strip = |p: &Policy| -> Vec<RuleSummary> {
         p.summaries()
             .into_iter()
