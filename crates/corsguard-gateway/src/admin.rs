@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use crate::refusals::{rfc3339, unix};
-use crate::server::Shared;
 use crate::simple::{Handler, response};
+use crate::state::Shared;
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape(s: &str) -> String {

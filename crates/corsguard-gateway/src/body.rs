@@ -16,7 +16,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 
-use crate::server::StreamGuard;
+use crate::conn::StreamGuard;
 
 /// Boxed error of streaming bodies.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

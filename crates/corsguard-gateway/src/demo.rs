@@ -33,7 +33,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::GatewayConfig;
 use crate::error::Error;
-use crate::server::{Gateway, RunningGateway, ShutdownReport};
+use crate::running::{RunningGateway, ShutdownReport};
+use crate::server::Gateway;
 use crate::simple::{Handler, bind, response, serve};
 
 /// The embedded example policy, with `{frontend}`, `{listen}`, `{upstream}` and `{admin}`

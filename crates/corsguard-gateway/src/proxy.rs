@@ -14,9 +14,10 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::body::{self, GatewayBody, RequestBody, Tracked};
+use crate::conn::{ActiveGuard, StreamGuard};
 use crate::forwarding::{self, ClientView, Peer};
 use crate::refusals::{Admit, REFUSAL_LINES_PER_SECOND, RefusedRequest, unix};
-use crate::server::{ActiveGuard, Shared, StreamGuard};
+use crate::state::Shared;
 use crate::upstream::Upstream;
 
 /// A response the gateway produces itself (limits, upstream failures): a short text body,

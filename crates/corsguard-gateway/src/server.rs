@@ -2,11 +2,11 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use corsguard::{GatewaySettings, PolicyHandle};
+use corsguard::GatewaySettings;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -21,11 +21,13 @@ use crate::config::GatewayConfig;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::path::Normalizer;
-use crate::refusals::{
-    LogLimiter, REFUSAL_LINES_PER_SECOND, REFUSAL_LOG_BYTES, RefusalLog, RefusedRequest, unix,
-};
+use crate::refusals::{LogLimiter, REFUSAL_LINES_PER_SECOND, REFUSAL_LOG_BYTES, RefusalLog, unix};
 use crate::reload::Reloader;
-use crate::upstream::{Routes, UpstreamClient};
+use crate::upstream::Routes;
+
+use crate::conn::{ActiveGuard, ConnActivity, ConnSlot};
+use crate::running::{RunningGateway, ShutdownHandle, ShutdownReport};
+use crate::state::Shared;
 
 /// Connections beyond `limits.max_connections` that still get a 503 answer (more are
 /// closed without one).
@@ -34,176 +36,6 @@ const OVERLOAD_ANSWERS: usize = 64;
 /// Connections the admin listener serves at once (scrapers, probes, an operator's
 /// browser); more are closed at accept.
 const ADMIN_CONNECTIONS: usize = 64;
-
-/// State shared by every connection of one gateway.
-pub(crate) struct Shared {
-    pub(crate) policy: PolicyHandle,
-    pub(crate) settings: GatewaySettings,
-    pub(crate) routes: Routes,
-    pub(crate) client: UpstreamClient,
-    pub(crate) metrics: Arc<Metrics>,
-    pub(crate) refusals: RefusalLog,
-    pub(crate) log_limiter: LogLimiter,
-    pub(crate) normalizer: Normalizer,
-    pub(crate) scheme: &'static str,
-    pub(crate) explain_endpoint: bool,
-    pub(crate) started_at: SystemTime,
-    /// Version and load time of the policy, as last observed.
-    pub(crate) loaded: Arc<Mutex<(u64, SystemTime)>>,
-    pub(crate) ready: AtomicBool,
-    /// Cancelled when draining starts: closes WebSocket tunnels.
-    pub(crate) tunnels: CancellationToken,
-    /// WebSocket tunnels.
-    pub(crate) tracker: TaskTracker,
-    pub(crate) reloader: Option<Arc<Reloader>>,
-    builder: auto::Builder<TokioExecutor>,
-    overload_builder: auto::Builder<TokioExecutor>,
-}
-
-impl Shared {
-    /// The active policy's version and when it was loaded (a policy swapped in through the
-    /// handle directly is dated when first observed here).
-    pub(crate) fn policy_loaded(&self) -> (u64, SystemTime) {
-        let v = self.policy.version();
-        let mut l = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        if l.0 != v {
-            *l = (v, SystemTime::now());
-        }
-        self.metrics.set_policy(l.0, unix(l.1));
-        *l
-    }
-}
-
-/// A connection's place under `limits.max_connections`: while it lives, the connection
-/// counts as open (gauge and permit). A WebSocket tunnel takes it over from the connection
-/// it was upgraded from, so tunnels stay under the limit.
-pub(crate) struct ConnSlot {
-    _permit: OwnedSemaphorePermit,
-    metrics: Arc<Metrics>,
-}
-
-impl ConnSlot {
-    fn new(permit: OwnedSemaphorePermit, metrics: Arc<Metrics>) -> Self {
-        metrics.connection_opened();
-        ConnSlot {
-            _permit: permit,
-            metrics,
-        }
-    }
-}
-
-impl Drop for ConnSlot {
-    fn drop(&mut self) {
-        self.metrics.connection_closed();
-    }
-}
-
-/// Per-connection activity: the idle timeout, the first-request deadline, the send
-/// (progress) timeout, and the connection's slot.
-pub(crate) struct ConnActivity {
-    start: Instant,
-    in_flight: AtomicUsize,
-    last_ms: AtomicU64,
-    /// Set by the first request (until then `client_header_read` bounds the connection).
-    requested: AtomicBool,
-    /// Response bodies being streamed now.
-    streaming: AtomicUsize,
-    /// When a response body last moved.
-    progress_ms: AtomicU64,
-    slot: Mutex<Option<ConnSlot>>,
-}
-
-impl ConnActivity {
-    fn new(slot: ConnSlot) -> Arc<Self> {
-        Arc::new(ConnActivity {
-            start: Instant::now(),
-            in_flight: AtomicUsize::new(0),
-            last_ms: AtomicU64::new(0),
-            requested: AtomicBool::new(false),
-            streaming: AtomicUsize::new(0),
-            progress_ms: AtomicU64::new(0),
-            slot: Mutex::new(Some(slot)),
-        })
-    }
-
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn idle_for(&self) -> Option<Duration> {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return None;
-        }
-        let last = self.last_ms.load(Ordering::Acquire);
-        Some(Duration::from_millis(self.now_ms().saturating_sub(last)))
-    }
-
-    /// How long the streaming responses have made no progress (`None`: none streams).
-    fn stalled_for(&self) -> Option<Duration> {
-        if self.streaming.load(Ordering::Acquire) == 0 {
-            return None;
-        }
-        let last = self.progress_ms.load(Ordering::Acquire);
-        Some(Duration::from_millis(self.now_ms().saturating_sub(last)))
-    }
-
-    /// Takes the connection's slot (for a WebSocket tunnel).
-    pub(crate) fn take_slot(&self) -> Option<ConnSlot> {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-/// Held while a request (including its response body) is in flight.
-pub(crate) struct ActiveGuard(Arc<ConnActivity>);
-
-impl ActiveGuard {
-    pub(crate) fn new(a: Arc<ConnActivity>) -> Self {
-        a.in_flight.fetch_add(1, Ordering::AcqRel);
-        a.requested.store(true, Ordering::Release);
-        ActiveGuard(a)
-    }
-
-    pub(crate) fn activity(&self) -> &Arc<ConnActivity> {
-        &self.0
-    }
-}
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        self.0.last_ms.store(self.0.now_ms(), Ordering::Release);
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Held while a response body streams: its frames are the connection's progress.
-pub(crate) struct StreamGuard {
-    active: ActiveGuard,
-    _upstream: Option<OwnedSemaphorePermit>,
-}
-
-impl StreamGuard {
-    pub(crate) fn new(active: ActiveGuard, upstream: Option<OwnedSemaphorePermit>) -> Self {
-        let a = &active.0;
-        a.progress_ms.store(a.now_ms(), Ordering::Release);
-        a.streaming.fetch_add(1, Ordering::AcqRel);
-        StreamGuard {
-            active,
-            _upstream: upstream,
-        }
-    }
-
-    /// A frame moved.
-    pub(crate) fn progress(&self) {
-        let a = &self.active.0;
-        a.progress_ms.store(a.now_ms(), Ordering::Release);
-    }
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.active.0.streaming.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 /// Starts gateways.
 ///
@@ -218,146 +50,6 @@ impl Drop for StreamGuard {
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Gateway;
-
-/// Stops a running gateway (cheap to clone, usable from any task).
-///
-/// ```no_run
-/// # async fn f(running: corsguard_gateway::RunningGateway) {
-/// let stop = running.shutdown_handle();
-/// tokio::spawn(async move { stop.shutdown() });
-/// running.wait().await;
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ShutdownHandle {
-    token: CancellationToken,
-}
-
-impl ShutdownHandle {
-    /// Starts a graceful shutdown: stop accepting, drain in-flight requests up to
-    /// `timeouts.shutdown_grace`, then stop.
-    pub fn shutdown(&self) {
-        self.token.cancel();
-    }
-
-    /// `true` once shutdown has started.
-    pub fn is_shutting_down(&self) -> bool {
-        self.token.is_cancelled()
-    }
-}
-
-/// How a shutdown went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShutdownReport {
-    /// `true` if every in-flight request finished within the grace period.
-    pub drained: bool,
-    /// Connections still open when the grace period ran out (closed forcibly).
-    pub forced_connections: u64,
-    /// `true` when the gateway stopped because its serving task failed (panicked), not
-    /// because a shutdown was asked for: a supervisor should see a failure.
-    pub failed: bool,
-}
-
-/// A gateway that is serving. Dropping it does not stop it; call
-/// [`RunningGateway::shutdown`] (or use the [`ShutdownHandle`]).
-pub struct RunningGateway {
-    local_addr: SocketAddr,
-    admin_addr: Option<SocketAddr>,
-    shared: Arc<Shared>,
-    handle: ShutdownHandle,
-    task: tokio::task::JoinHandle<ShutdownReport>,
-}
-
-impl std::fmt::Debug for RunningGateway {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningGateway")
-            .field("local_addr", &self.local_addr)
-            .field("admin_addr", &self.admin_addr)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RunningGateway {
-    /// The address the gateway listens on (the real port when bound to port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The admin listener's address, if enabled.
-    pub fn admin_addr(&self) -> Option<SocketAddr> {
-        self.admin_addr
-    }
-
-    /// `http://addr` or `https://addr`.
-    pub fn url(&self) -> String {
-        format!("{}://{}", self.shared.scheme, self.local_addr)
-    }
-
-    /// `http://admin-addr`, if enabled.
-    pub fn admin_url(&self) -> Option<String> {
-        self.admin_addr.map(|a| format!("http://{a}"))
-    }
-
-    /// The live policy handle (`replace` swaps the policy for new requests).
-    pub fn policy(&self) -> &PolicyHandle {
-        &self.shared.policy
-    }
-
-    /// The gateway's metrics.
-    pub fn metrics(&self) -> &Metrics {
-        &self.shared.metrics
-    }
-
-    /// The last refused requests with their traces, newest first.
-    pub fn refused_requests(&self) -> Vec<RefusedRequest> {
-        self.shared.refusals.snapshot()
-    }
-
-    /// Re-reads the policy file now (what SIGHUP does). Errors when the gateway was not
-    /// configured from a file or when the new file is invalid (the running policy stays).
-    pub fn reload(&self) -> Result<u64, Error> {
-        match &self.shared.reloader {
-            Some(r) => Ok(r.reload("api")?),
-            None => Err(Error::Io {
-                context: "reload".into(),
-                source: std::io::Error::other("the gateway was not started from a policy file"),
-            }),
-        }
-    }
-
-    /// A handle that can stop the gateway from elsewhere.
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.handle.clone()
-    }
-
-    /// Starts a graceful shutdown and waits for it to finish.
-    pub async fn shutdown(self) -> ShutdownReport {
-        self.handle.shutdown();
-        self.wait().await
-    }
-
-    /// Waits until the gateway has stopped (after a shutdown was requested by a signal or
-    /// a [`ShutdownHandle`]).
-    pub async fn wait(self) -> ShutdownReport {
-        report_of(self.task.await)
-    }
-}
-
-/// The report of the serving task's end: a task that panicked (or was cancelled) is a
-/// failure, never an orderly stop.
-fn report_of(r: Result<ShutdownReport, tokio::task::JoinError>) -> ShutdownReport {
-    match r {
-        Ok(report) => report,
-        Err(e) => {
-            tracing::error!("the gateway's serving task failed: {e}");
-            ShutdownReport {
-                drained: false,
-                forced_connections: 0,
-                failed: true,
-            }
-        }
-    }
-}
 
 /// Header lines hyper itself accepts: above the gateway's own `max_request_headers`, so
 /// that the gateway, not hyper, answers a head with too many lines (with CORS headers).
@@ -792,31 +484,4 @@ async fn overloaded(
         }
     }
     drop(permit);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panicked_serving_task_is_reported_as_a_failure() {
-        let task = tokio::spawn(async {
-            if std::hint::black_box(true) {
-                panic!("boom");
-            }
-            ShutdownReport {
-                drained: true,
-                forced_connections: 0,
-                failed: false,
-            }
-        });
-        let report = report_of(task.await);
-        assert!(report.failed && !report.drained);
-        let ok = report_of(Ok(ShutdownReport {
-            drained: true,
-            forced_connections: 0,
-            failed: false,
-        }));
-        assert!(!ok.failed);
-    }
 }

@@ -19,7 +19,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::server::{ConnSlot, Shared};
+use crate::conn::ConnSlot;
+use crate::state::Shared;
 
 /// When either side of a tunnel last moved a byte (milliseconds since `start`).
 struct Clock {
