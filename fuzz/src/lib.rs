@@ -359,7 +359,7 @@ pub fn check_located(
     env: Option<&[(String, String)]>,
 ) {
     for d in diagnostics {
-        assert!(!d.code.is_empty(), "diagnostic without a code: {d:?}");
+        assert!(!d.code.as_str().is_empty(), "diagnostic without a code: {d:?}");
         assert!(!d.message.is_empty(), "diagnostic without a message: {d:?}");
         let len = match &d.location.source {
             // A variable that is set: spans point into its value. An unset one is where the

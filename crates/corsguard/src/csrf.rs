@@ -5,6 +5,7 @@
 //! CORS decides what a cross-origin page may *read*; this decides whether a cross-origin page
 //! may *send* a state-changing request at all (a form `POST`, a `fetch` in `no-cors` mode).
 
+use crate::Code;
 use std::fmt;
 
 use crate::config::raw::{RawOptions, RawOrigin};
@@ -497,13 +498,13 @@ pub(crate) fn compile(
             crate::validate::report_pattern_problems(&problems, &entry.loc, d);
             match pat {
                 Some(OriginPattern::Any) => d.error(
-                    "csrf-trusted-wildcard",
+                    Code::CsrfTrustedWildcard,
                     &entry.loc,
                     format!("in {rule}, `*` cannot be a trusted origin: it would let every site send unsafe requests, which is what the check exists to stop"),
                     Some("list the origins you trust, or set `csrf: {mode: off}` on the paths that take requests from anywhere".into()),
                 ),
                 Some(OriginPattern::Null) => d.error(
-                    "csrf-trusted-null",
+                    Code::CsrfTrustedNull,
                     &entry.loc,
                     "`null` cannot be a trusted origin: sandboxed iframes, data: URLs and redirect-tainted requests all send `Origin: null`".into(),
                     Some("remove it".into()),
@@ -522,7 +523,7 @@ pub(crate) fn compile(
         && let Some(m) = &o.csrf_mode
     {
         d.warn(
-            "csrf-no-trusted-origin",
+            Code::CsrfNoTrustedOrigin,
             &m.loc,
             format!("in {rule}, CSRF protection is on and no cross-origin page is trusted (`*` and `null` never are): only same-origin pages may send unsafe requests"),
             Some("list the pages that may send unsafe requests in allow_origins or csrf.trusted_origins, if any".into()),

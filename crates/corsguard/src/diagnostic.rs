@@ -3,6 +3,7 @@
 //!
 //! The library stays renderer-free: the CLI turns these into rustc-style reports.
 
+use crate::Code;
 use std::fmt;
 use std::sync::Arc;
 
@@ -238,8 +239,9 @@ impl fmt::Display for Location {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// A stable, kebab-case identifier such as `origin-trailing-slash`.
-    pub code: &'static str,
+    /// What it is about: a stable [`Code`] (`code.as_str()` is kebab-case, such as
+    /// `origin-trailing-slash`).
+    pub code: Code,
     /// What is wrong.
     pub message: String,
     /// How to fix it (often the corrected value).
@@ -255,12 +257,12 @@ impl Diagnostic {
     /// ```
     /// use corsguard::{Diagnostic, Location, Severity, SourceKind};
     /// let at = Location::new(SourceKind::Text { name: "t.yaml".into() }, "cases[0]");
-    /// let d = Diagnostic::new(Severity::Error, "case-invalid", "no url", at).with_hint("add `url:`");
+    /// let d = Diagnostic::new(Severity::Error, corsguard::Code::Tool("case-invalid"), "no url", at).with_hint("add `url:`");
     /// assert_eq!(d.hint.as_deref(), Some("add `url:`"));
     /// ```
     pub fn new(
         severity: Severity,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
         location: Location,
     ) -> Self {
@@ -277,7 +279,7 @@ impl Diagnostic {
     ///
     /// ```
     /// use corsguard::{Diagnostic, Location, Severity, SourceKind};
-    /// let d = Diagnostic::new(Severity::Warning, "w", "m", Location::new(SourceKind::Builder, ""))
+    /// let d = Diagnostic::new(Severity::Warning, corsguard::Code::Tool("w"), "m", Location::new(SourceKind::Builder, ""))
     ///     .with_hint("h");
     /// assert_eq!(d.hint.as_deref(), Some("h"));
     /// ```

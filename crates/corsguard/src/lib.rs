@@ -39,6 +39,7 @@
 
 mod builder;
 mod clip;
+mod code;
 mod config;
 mod csrf;
 mod decision;
@@ -55,6 +56,7 @@ mod validate;
 
 pub use builder::{PathRule, PolicyBuilder};
 pub use clip::{Clipped, SHOWN_BYTES};
+pub use code::Code;
 pub use config::Format;
 pub use config::gateway::{
     EncodedSlashes, GatewaySettings, Http2Settings, Limits, NormalizeSettings, Timeouts,

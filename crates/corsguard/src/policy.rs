@@ -1,6 +1,7 @@
 //! The compiled, immutable policy: an ordered table of path rules over defaults, each rule's
 //! header values precomputed once.
 
+use crate::Code;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -425,7 +426,7 @@ impl RuleSummary {
 /// Makes an error diagnostic for loader failures (I/O, unknown extension).
 pub(crate) fn load_error(
     path: &str,
-    code: &'static str,
+    code: Code,
     message: String,
     hint: Option<String>,
 ) -> ConfigErrors {

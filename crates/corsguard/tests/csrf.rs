@@ -8,7 +8,7 @@ use corsguard::{Csrf, CsrfMode, CsrfRefusal, CsrfVerdict, PathRule, Policy, Requ
 fn codes(e: &corsguard::ConfigErrors) -> Vec<(&'static str, String)> {
     e.diagnostics()
         .iter()
-        .map(|d| (d.code, d.location.path.clone()))
+        .map(|d| (d.code.as_str(), d.location.path.clone()))
         .collect()
 }
 
@@ -240,7 +240,7 @@ fn bad_csrf_settings_are_refused_with_locations() {
 fn csrf_under_a_bare_wildcard_warns_that_no_page_is_trusted() {
     let p =
         Policy::from_yaml_str("defaults: {allow_origins: ['*'], csrf: {mode: enforce}}").unwrap();
-    let w: Vec<_> = p.warnings().iter().map(|d| d.code).collect();
+    let w: Vec<_> = p.warnings().iter().map(|d| d.code.as_str()).collect();
     assert!(w.contains(&"csrf-no-trusted-origin"), "{w:?}");
     // `*` lets every page read, never send.
     assert_eq!(cross_site_post(&p, "/", "https://evil.example"), REFUSED);

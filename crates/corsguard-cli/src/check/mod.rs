@@ -124,7 +124,8 @@ pub fn load(path: &Path, env: bool) -> Checked {
 }
 
 /// The stable code of the warning that `allow_private_network` is obsolete.
-pub const PRIVATE_NETWORK_OBSOLETE: &str = "private-network-obsolete";
+pub const PRIVATE_NETWORK_OBSOLETE: corsguard::Code =
+    corsguard::Code::Tool("private-network-obsolete");
 
 /// Warnings about what today's browsers do with a valid policy (the engine validates the
 /// policy; this is about Chromium ≥ 142): `allow_private_network` answers the Private Network

@@ -384,7 +384,7 @@ impl JsonDiagnostic {
         JsonDiagnostic {
             file: file.to_owned(),
             severity: d.severity,
-            code: d.code.to_owned(),
+            code: d.code.as_str().to_owned(),
             message: d.message.clone(),
             hint: d.hint.clone(),
             source: match &d.location.source {
@@ -488,8 +488,13 @@ mod tests {
                         "defaults.x",
                     );
                     location.span = Some(SourceSpan::locate(text, start..end));
-                    let diag =
-                        Diagnostic::new(Severity::Error, "test", "m", location).with_hint("h");
+                    let diag = Diagnostic::new(
+                        Severity::Error,
+                        corsguard::Code::Tool("test"),
+                        "m",
+                        location,
+                    )
+                    .with_hint("h");
                     let ours = render_in(&diag, Some(&indexed), style, false);
                     let mut whole = String::new();
                     let report = WholeText {
@@ -528,7 +533,7 @@ mod tests {
         location.span = Some(SourceSpan::locate(&text, start..start + 21));
         let diag = Diagnostic::new(
             Severity::Error,
-            "origin-trailing-slash",
+            corsguard::Code::OriginTrailingSlash,
             "trailing slash",
             location,
         );

@@ -23,6 +23,7 @@ pub mod python;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use corsguard::Code;
 use corsguard::{Format, Policy, Severity};
 
 use crate::check::render::{self, Style};
@@ -111,18 +112,18 @@ fn fix_up(doc: &mut Doc, errors: &corsguard::ConfigErrors) -> bool {
             continue;
         };
         match d.code {
-            "header-forbidden"
-            | "header-response-name"
-            | "header-invalid"
-            | "method-forbidden"
-            | "method-invalid"
-            | "expose-set-cookie"
-            | "expose-invalid" => {
+            Code::HeaderForbidden
+            | Code::HeaderResponseName
+            | Code::HeaderInvalid
+            | Code::MethodForbidden
+            | Code::MethodInvalid
+            | Code::ExposeSetCookie
+            | Code::ExposeInvalid => {
                 if let Some((key, idx)) = list_index(rest) {
                     removals.push((scope.to_owned(), key, idx, d.message.clone()));
                 }
             }
-            "origin-insecure-credentials" => {
+            Code::OriginInsecureCredentials => {
                 if let Some(o) = options_mut(doc, scope)
                     && o.allow_insecure_origins_with_credentials.is_none()
                 {
@@ -133,11 +134,11 @@ fn fix_up(doc: &mut Doc, errors: &corsguard::ConfigErrors) -> bool {
                     changed = true;
                 }
             }
-            "origin-public-suffix-credentials" => {
+            Code::OriginPublicSuffixCredentials => {
                 let msg = d.message.clone();
                 doc.warn(format!("{scope}: {msg}: review this entry"));
             }
-            "max-age-range" => {
+            Code::MaxAgeRange => {
                 if let Some(o) = options_mut(doc, scope)
                     && o.max_age.is_some()
                 {

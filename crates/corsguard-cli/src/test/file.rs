@@ -188,7 +188,12 @@ fn diagnostic(
         let len = usize::try_from(span.byte_len().unwrap_or(1)).ok()?;
         Some(SourceSpan::locate(text, start..start + len.max(1)))
     });
-    let d = Diagnostic::new(Severity::Error, code, message, location);
+    let d = Diagnostic::new(
+        Severity::Error,
+        corsguard::Code::Tool(code),
+        message,
+        location,
+    );
     match hint {
         Some(h) => d.with_hint(h),
         None => d,

@@ -3,6 +3,7 @@
 //! Values go through the same validation as file values; diagnostics name the variable.
 
 use super::raw::{Mode, OnReject, RawConfig, RawOrigin, V};
+use crate::Code;
 use crate::diagnostic::{Diagnostic, Location, Severity, SourceKind, did_you_mean};
 
 /// Variables that belong to other parts of corsguard and are not policy options.
@@ -56,7 +57,7 @@ impl EnvCtx<'_> {
     fn diag(
         &mut self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         var: &str,
         path: &str,
         message: String,
@@ -78,7 +79,7 @@ impl EnvCtx<'_> {
                 Err(e) => {
                     self.diag(
                         Severity::Error,
-                        "env-invalid-list",
+                        Code::EnvInvalidList,
                         var,
                         path,
                         format!("{var} looks like a JSON array but does not parse: {e}"),
@@ -111,7 +112,7 @@ impl EnvCtx<'_> {
             _ => {
                 self.diag(
                     Severity::Error,
-                    "env-invalid-bool",
+                    Code::EnvInvalidBool,
                     var,
                     path,
                     format!("{var}=`{value}` is not a boolean"),
@@ -129,7 +130,7 @@ impl EnvCtx<'_> {
             Err(_) => {
                 self.diag(
                     Severity::Error,
-                    "env-invalid-int",
+                    Code::EnvInvalidInt,
                     var,
                     path,
                     format!("{var}=`{value}` is not an integer"),
@@ -155,7 +156,7 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
         (Some(v), Some(_)) => {
             cx.diag(
                 Severity::Warning,
-                "env-alias-ignored",
+                Code::EnvAliasIgnored,
                 "CORS_ORIGIN_WHITELIST",
                 "defaults.allow_origins",
                 "both CORS_ALLOWED_ORIGINS and its old alias CORS_ORIGIN_WHITELIST are set; CORS_ORIGIN_WHITELIST is ignored".into(),
@@ -220,7 +221,7 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                 "forbid" => d.on_reject = Some(V::new(OnReject::Forbid, EnvCtx::loc(name, &path))),
                 other => cx.diag(
                     Severity::Error,
-                    "invalid-value",
+                    Code::InvalidValue,
                     name,
                     &path,
                     format!("{name}=`{other}` is not `omit` or `forbid`"),
@@ -233,7 +234,7 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                     Some(m) => d.csrf_mode = Some(V::new(m, EnvCtx::loc(name, path))),
                     None => cx.diag(
                         Severity::Error,
-                        "invalid-value",
+                        Code::InvalidValue,
                         name,
                         path,
                         format!(
@@ -263,7 +264,7 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                 "shadow" => d.mode = Some(V::new(Mode::Shadow, EnvCtx::loc(name, &path))),
                 other => cx.diag(
                     Severity::Error,
-                    "invalid-value",
+                    Code::InvalidValue,
                     name,
                     &path,
                     format!("{name}=`{other}` is not `enforce` or `shadow`"),
@@ -274,7 +275,7 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
                 let hint = did_you_mean(name, OPTION_VARS).map(|s| format!("did you mean {s}?"));
                 cx.diag(
                     Severity::Warning,
-                    "env-unknown",
+                    Code::EnvUnknown,
                     name,
                     "",
                     format!("{name} is not a corsguard option variable; it is ignored"),

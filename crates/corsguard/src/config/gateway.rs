@@ -1,6 +1,7 @@
 //! The `gateway:` section, read by `corsguard serve`. It lives in the engine so that one
 //! validator (and `corsguard check`) covers the whole file with precise locations.
 
+use crate::Code;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -280,7 +281,7 @@ fn addr(w: &mut Walker<'_>, v: &Node, p: &str) -> Option<SocketAddr> {
         Ok(a) => Some(a),
         Err(_) => {
             w.error(
-                "gateway-invalid-address",
+                Code::GatewayInvalidAddress,
                 p,
                 &v.span,
                 format!("`{}` is not an IP:port socket address", s.value),
@@ -425,7 +426,7 @@ fn duration(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<Duration
     };
     let Some(d) = d else {
         w.error(
-            "gateway-invalid-duration",
+            Code::GatewayInvalidDuration,
             p,
             &v.span,
             "a duration must be whole seconds or a string like `500ms`, `5s`, `2m`",
@@ -434,7 +435,7 @@ fn duration(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<Duration
         return None;
     };
     if let Some((msg, hint)) = duration_out_of_range(key, d) {
-        w.error("gateway-out-of-range", p, &v.span, msg, Some(hint));
+        w.error(Code::GatewayOutOfRange, p, &v.span, msg, Some(hint));
         return None;
     }
     Some(d)
@@ -447,7 +448,7 @@ fn count(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<u64> {
     if i.value < 0 {
         let (lo, hi) = range_of(COUNT_RANGES, key);
         w.error(
-            "gateway-out-of-range",
+            Code::GatewayOutOfRange,
             p,
             &v.span,
             format!("`{key}` is {}: out of range", i.value),
@@ -456,13 +457,13 @@ fn count(w: &mut Walker<'_>, v: &Node, p: &str, key: &str) -> Option<u64> {
         return None;
     }
     if let Some((msg, hint)) = count_out_of_range(key, n) {
-        w.error("gateway-out-of-range", p, &v.span, msg, Some(hint));
+        w.error(Code::GatewayOutOfRange, p, &v.span, msg, Some(hint));
         return None;
     }
     Some(n)
 }
 
-fn warning(w: &mut Walker<'_>, code: &'static str, p: &str, v: &Node, msg: String, hint: &str) {
+fn warning(w: &mut Walker<'_>, code: Code, p: &str, v: &Node, msg: String, hint: &str) {
     let location = w.loc(p, &v.span);
     w.diags.push(crate::diagnostic::Diagnostic {
         severity: crate::diagnostic::Severity::Warning,
@@ -491,7 +492,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                 {
                     warning(
                         w,
-                        "gateway-admin-public",
+                        Code::GatewayAdminPublic,
                         &p,
                         v,
                         format!(
@@ -527,7 +528,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                             if !b.value {
                                 warning(
                                     w,
-                                    "gateway-slashes-not-merged",
+                                    Code::GatewaySlashesNotMerged,
                                     &kp,
                                     kv,
                                     "`//` stays in paths: `//admin/x` is judged by the rule \
@@ -547,7 +548,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                             g.normalize.encoded_slashes = EncodedSlashes::Keep;
                             warning(
                                 w,
-                                "gateway-encoded-slashes-kept",
+                                Code::GatewayEncodedSlashesKept,
                                 &kp,
                                 kv,
                                 "`%2F` and `%5C` stay encoded: rules match the encoded path, \
@@ -559,7 +560,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                             );
                         }
                         other => w.error(
-                            "gateway-invalid-value",
+                            Code::GatewayInvalidValue,
                             &kp,
                             &kv.span,
                             format!("`encoded_slashes` must be `reject` or `keep`, not `{other}`"),
@@ -573,7 +574,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                     match check_upstream(&s.value) {
                         Ok(()) => g.upstream = Some(s.value),
                         Err(m) => w.error(
-                            "gateway-invalid-upstream",
+                            Code::GatewayInvalidUpstream,
                             &p,
                             &v.span,
                             m,
@@ -594,7 +595,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                 match (cert, keyf) {
                     (Some(cert), Some(key)) => g.tls = Some(TlsSettings { cert, key }),
                     _ => w.error(
-                        "gateway-tls-incomplete",
+                        Code::GatewayTlsIncomplete,
                         &p,
                         &v.span,
                         "`tls` needs both `cert` and `key`",
@@ -673,7 +674,7 @@ pub(crate) fn read(w: &mut Walker<'_>, node: &Node) -> GatewaySettings {
                             Err(_) => {
                                 let span = item.loc.span.map(|s| s.start..s.end).unwrap_or(0..0);
                                 w.error(
-                                    "gateway-invalid-proxy",
+                                    Code::GatewayInvalidProxy,
                                     &item.loc.path,
                                     &span,
                                     format!("`{}` is not an IP address or CIDR", item.value),

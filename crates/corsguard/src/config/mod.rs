@@ -6,6 +6,7 @@ pub(crate) mod raw;
 pub(crate) mod schema;
 pub(crate) mod tree;
 
+use crate::Code;
 use std::io::Read;
 use std::path::Path;
 
@@ -66,7 +67,7 @@ pub(crate) fn load_file(
     let Some(format) = Format::from_path(path) else {
         return Err(load_error(
             &name,
-            "unknown-extension",
+            Code::UnknownExtension,
             format!("cannot tell the format of `{name}` from its extension"),
             Some("name the file *.yaml, *.yml or *.toml".into()),
         ));
@@ -113,14 +114,14 @@ pub const DEFAULT_MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 pub fn read_config_file(path: &Path, max_bytes: u64) -> Result<String, ConfigErrors> {
     let name = path.display().to_string();
     let io_error =
-        |e: std::io::Error| load_error(&name, "io", format!("cannot read `{name}`: {e}"), None);
+        |e: std::io::Error| load_error(&name, Code::Io, format!("cannot read `{name}`: {e}"), None);
     // Look before opening: opening a FIFO blocks until a writer appears, and reading a device
     // may never end. `metadata` follows symlinks, so a link to `/dev/zero` is refused too.
     let meta = std::fs::metadata(path).map_err(io_error)?;
     let not_a_file = || {
         load_error(
             &name,
-            "not-a-file",
+            Code::NotAFile,
             format!("`{name}` is not a regular file ({})", file_type(&meta)),
             Some("point to a policy file (*.yaml, *.yml or *.toml)".into()),
         )
@@ -131,7 +132,7 @@ pub fn read_config_file(path: &Path, max_bytes: u64) -> Result<String, ConfigErr
     let too_large = || {
         load_error(
             &name,
-            "file-too-large",
+            Code::FileTooLarge,
             format!(
                 "`{name}` is larger than {}, the limit for a config file",
                 human_bytes(max_bytes)

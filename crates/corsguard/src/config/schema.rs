@@ -1,6 +1,7 @@
 //! Walks a parsed [`Node`] tree into a [`RawConfig`], reporting every type error and unknown
 //! key (with a did-you-mean) at once.
 
+use crate::Code;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -82,7 +83,7 @@ impl<'t> Walker<'t> {
 
     pub(crate) fn error(
         &mut self,
-        code: &'static str,
+        code: Code,
         path: &str,
         span: &Range<usize>,
         message: impl Into<String>,
@@ -100,7 +101,7 @@ impl<'t> Walker<'t> {
 
     fn type_error(&mut self, path: &str, node: &Node, expected: &str, hint: Option<String>) {
         self.error(
-            "type-mismatch",
+            Code::TypeMismatch,
             path,
             &node.span,
             format!(
@@ -146,7 +147,7 @@ impl<'t> Walker<'t> {
                 None => Some(format!("valid keys here: {}", all.join(", "))),
             };
             self.error(
-                "unknown-key",
+                Code::UnknownKey,
                 &p,
                 &key.span,
                 format!("unknown key `{}`", key.name),
@@ -281,7 +282,7 @@ impl<'t> Walker<'t> {
                             && matches!(&item.kind, NodeKind::Map(m) if m.is_empty()) =>
                         {
                             self.error(
-                                "type-mismatch",
+                                Code::TypeMismatch,
                                 &p,
                                 &item.span,
                                 "an origin entry must be a string or {regex: '...'}",
@@ -324,7 +325,7 @@ impl<'t> Walker<'t> {
                         "forbid" => Some(V::new(OnReject::Forbid, s.loc)),
                         other => {
                             self.error(
-                                "invalid-value",
+                                Code::InvalidValue,
                                 &p,
                                 &value.span,
                                 format!("unknown on_reject value `{other}`"),
@@ -340,7 +341,7 @@ impl<'t> Walker<'t> {
                         "shadow" => Some(V::new(Mode::Shadow, s.loc)),
                         other => {
                             self.error(
-                                "invalid-value",
+                                Code::InvalidValue,
                                 &p,
                                 &value.span,
                                 format!("unknown mode `{other}`"),
@@ -383,7 +384,7 @@ impl<'t> Walker<'t> {
                             Some(m) => Some(V::new(m, s.loc)),
                             None => {
                                 self.error(
-                                    "invalid-value",
+                                    Code::InvalidValue,
                                     &kp,
                                     &v.span,
                                     format!("unknown csrf mode `{}`", s.value),
@@ -436,7 +437,7 @@ impl<'t> Walker<'t> {
         if matchers.len() > 1 {
             if let Some((_, span)) = matchers.get(1) {
                 self.error(
-                    "rule-multiple-matchers",
+                    Code::RuleMultipleMatchers,
                     path,
                     span,
                     "a path rule takes one matcher: `path`, `glob` or `regex`",
@@ -451,7 +452,7 @@ impl<'t> Walker<'t> {
             rule.matcher = m;
         } else if rule.hosts.is_none() {
             self.error(
-                "rule-missing-matcher",
+                Code::RuleMissingMatcher,
                 path,
                 &node.span,
                 "a path rule needs `path`, `glob`, `regex` or `hosts`",
@@ -532,7 +533,7 @@ pub(crate) fn read_text(text: &str, name: &str, toml: bool) -> ReadResult {
         Err(e) => {
             let lang = if toml { "TOML" } else { "YAML" };
             w.error(
-                "syntax",
+                Code::Syntax,
                 "",
                 &e.span,
                 format!("{lang} syntax error: {}", e.message),

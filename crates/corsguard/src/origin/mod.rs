@@ -11,6 +11,7 @@ mod pattern;
 pub(crate) use matcher::OriginMatcher;
 pub(crate) use pattern::{parse_pattern, parse_regex_entry};
 
+use crate::Code;
 use crate::diagnostic::Severity;
 
 /// The longest `Origin` value that can match anything: 64 (scheme) + 3 + 253 (host) + 1 + 5
@@ -65,7 +66,7 @@ pub(crate) struct PatternProblem {
     /// Error or warning.
     pub severity: Severity,
     /// Stable code, e.g. `origin-trailing-slash`.
-    pub code: &'static str,
+    pub code: Code,
     /// What is wrong, naming the value.
     pub message: String,
     /// How to fix it; when a corrected value exists, the hint contains it verbatim.

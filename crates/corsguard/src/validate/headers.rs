@@ -1,6 +1,7 @@
 //! `allow_headers` and `expose_headers`: header names, with the names browsers never send
 //! or never expose.
 
+use crate::Code;
 use crate::config::raw::RawOptions;
 use crate::headers;
 
@@ -31,7 +32,7 @@ pub(super) fn request(o: &RawOptions, d: &mut Diags) -> RequestHeaders {
             let lower = v.to_ascii_lowercase();
             if !headers::is_token(v.as_bytes()) {
                 d.error(
-                    "header-invalid",
+                    Code::HeaderInvalid,
                     &h.loc,
                     format!("`{v}` is not a valid header name"),
                     None,
@@ -40,7 +41,7 @@ pub(super) fn request(o: &RawOptions, d: &mut Diags) -> RequestHeaders {
             }
             if headers::is_forbidden_request_header(&lower) {
                 d.error(
-                    "header-forbidden",
+                    Code::HeaderForbidden,
                     &h.loc,
                     format!("`{v}` is a forbidden request header: browsers set it themselves and never send it in Access-Control-Request-Headers"),
                     Some("remove it".into()),
@@ -49,7 +50,7 @@ pub(super) fn request(o: &RawOptions, d: &mut Diags) -> RequestHeaders {
             }
             if headers::is_cors_response_header(&lower) {
                 d.error(
-                    "header-response-name",
+                    Code::HeaderResponseName,
                     &h.loc,
                     format!("`{v}` is a CORS *response* header; listing it as an allowed request header is a mistake"),
                     Some("remove it (the browser does not send it)".into()),
@@ -58,7 +59,7 @@ pub(super) fn request(o: &RawOptions, d: &mut Diags) -> RequestHeaders {
             }
             if header_names.contains(&lower) {
                 d.warn(
-                    "header-duplicate",
+                    Code::HeaderDuplicate,
                     &h.loc,
                     format!("`{v}` is listed more than once (names are case-insensitive)"),
                     None,
@@ -72,7 +73,7 @@ pub(super) fn request(o: &RawOptions, d: &mut Diags) -> RequestHeaders {
         }
         if headers_any && header_names.iter().any(|h| h != "authorization") {
             d.warn(
-                "header-wildcard-absorbs",
+                Code::HeaderWildcardAbsorbs,
                 &list.loc,
                 "`*` allows every header (except Authorization, which must be listed), so the other entries have no effect".into(),
                 None,
@@ -108,7 +109,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
                 if credentials {
                     let cred_loc = o.allow_credentials.as_ref().map_or(&h.loc, |c| &c.loc);
                     d.error(
-                        "expose-wildcard-credentials",
+                        Code::ExposeWildcardCredentials,
                         closest(&h.loc, cred_loc),
                         "`expose_headers: ['*']` does not work for credentialed requests: browsers then read `*` as a header literally named `*`".into(),
                         Some("list the response headers the client needs".into()),
@@ -119,7 +120,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
             let lower = v.to_ascii_lowercase();
             if !headers::is_token(v.as_bytes()) {
                 d.error(
-                    "expose-invalid",
+                    Code::ExposeInvalid,
                     &h.loc,
                     format!("`{v}` is not a valid header name"),
                     None,
@@ -128,7 +129,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
             }
             if lower == "set-cookie" || lower == "set-cookie2" {
                 d.error(
-                    "expose-set-cookie",
+                    Code::ExposeSetCookie,
                     &h.loc,
                     format!("`{v}` can never be exposed to scripts"),
                     Some("remove it".into()),
@@ -137,7 +138,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
             }
             if headers::is_safelisted_response_header(&lower) {
                 d.warn(
-                    "expose-safelisted",
+                    Code::ExposeSafelisted,
                     &h.loc,
                     format!("`{v}` is always readable by scripts; listing it has no effect"),
                     Some("remove it".into()),
@@ -146,7 +147,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
             }
             if expose.contains(&lower) {
                 d.warn(
-                    "expose-duplicate",
+                    Code::ExposeDuplicate,
                     &h.loc,
                     format!("`{v}` is listed more than once"),
                     None,
@@ -157,7 +158,7 @@ pub(super) fn exposed(o: &RawOptions, credentials: bool, d: &mut Diags) -> Expos
         }
         if expose_any && !expose.is_empty() {
             d.warn(
-                "expose-wildcard-absorbs",
+                Code::ExposeWildcardAbsorbs,
                 &list.loc,
                 "`*` exposes every header, so the other entries have no effect".into(),
                 None,

@@ -1,5 +1,6 @@
 //! `allow_methods`: tokens, forbidden methods, the case rules browsers apply.
 
+use crate::Code;
 use crate::config::raw::RawOptions;
 use crate::headers;
 
@@ -26,7 +27,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
             }
             if !headers::is_token(v.as_bytes()) {
                 d.error(
-                    "method-invalid",
+                    Code::MethodInvalid,
                     &m.loc,
                     format!("`{v}` is not a valid method name (a token: letters, digits and !#$%&'*+-.^_`|~)"),
                     None,
@@ -35,7 +36,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
             }
             if headers::is_forbidden_method(v) {
                 d.error(
-                    "method-forbidden",
+                    Code::MethodForbidden,
                     &m.loc,
                     format!("`{v}` is a forbidden method: browsers never let scripts send it"),
                     Some("remove it".into()),
@@ -45,7 +46,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
             let v = match headers::normalized_method(v) {
                 Some(n) if n != v => {
                     d.warn(
-                        "method-normalized",
+                        Code::MethodNormalized,
                         &m.loc,
                         format!(
                             "browsers upper-case `{v}` before sending it, so it is allowed as `{n}`"
@@ -59,7 +60,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
                         && v.bytes().all(|b| !b.is_ascii_uppercase())
                     {
                         d.warn(
-                            "method-case",
+                            Code::MethodCase,
                             &m.loc,
                             format!("methods are case-sensitive: `{v}` allows only requests made with exactly `{v}`; `fetch(url, {{method: '{}'}})` sends `{}`", v.to_ascii_uppercase(), v.to_ascii_uppercase()),
                             Some(format!("did you mean `{}`?", v.to_ascii_uppercase())),
@@ -70,7 +71,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
             };
             if methods.contains(&v) {
                 d.warn(
-                    "method-duplicate",
+                    Code::MethodDuplicate,
                     &m.loc,
                     format!("`{v}` is listed more than once"),
                     None,
@@ -81,7 +82,7 @@ pub(super) fn compile(o: &RawOptions, d: &mut Diags) -> Methods {
         }
         if methods_any && !methods.is_empty() {
             d.warn(
-                "method-wildcard-absorbs",
+                Code::MethodWildcardAbsorbs,
                 &list.loc,
                 "`*` allows every method, so the other entries have no effect".into(),
                 None,

@@ -11,6 +11,7 @@ mod options;
 mod origins;
 mod rule;
 
+use crate::Code;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ use rule::{check_unreachable, compile_rule};
 /// Collects diagnostics, de-duplicating those reported once per rule for inherited values.
 pub(crate) struct Diags {
     list: Vec<Diagnostic>,
-    seen: HashSet<(&'static str, String, String)>,
+    seen: HashSet<(Code, String, String)>,
 }
 
 impl Diags {
@@ -52,7 +53,7 @@ impl Diags {
     fn add(
         &mut self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         loc: &Location,
         message: String,
         hint: Option<String>,
@@ -68,7 +69,7 @@ impl Diags {
 
     pub(crate) fn error(
         &mut self,
-        code: &'static str,
+        code: Code,
         loc: &Location,
         message: String,
         hint: Option<String>,
@@ -78,7 +79,7 @@ impl Diags {
 
     pub(crate) fn warn(
         &mut self,
-        code: &'static str,
+        code: Code,
         loc: &Location,
         message: String,
         hint: Option<String>,
@@ -145,13 +146,13 @@ pub(crate) fn compile(
             .find_map(Option::as_ref);
         match written_empty {
             Some(list) => d.warn(
-                "origins-empty",
+                Code::OriginsEmpty,
                 &list.loc,
                 "no origin is allowed; every cross-origin request will be refused".into(),
                 Some("list the origins that may call this API, e.g. `allow_origins: ['https://app.example.com']`; keep it empty only to refuse every cross-origin request".into()),
             ),
             None => d.error(
-                "origins-missing",
+                Code::OriginsMissing,
                 &Location::new(source_of(&raw), "defaults.allow_origins"),
                 "no rule allows any origin, so every CORS request would be refused".into(),
                 Some("add `allow_origins: ['https://app.example.com']` under `defaults:`, or set CORS_ALLOWED_ORIGINS".into()),

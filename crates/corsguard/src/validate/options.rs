@@ -2,6 +2,7 @@
 //! the option groups in their own modules, the scalar options here, and the header values
 //! every response reuses, built once.
 
+use crate::Code;
 use http::{HeaderValue, StatusCode};
 
 use crate::config::raw::{Mode, OnReject, RawOptions};
@@ -69,7 +70,7 @@ fn max_age(o: &RawOptions, d: &mut Diags) -> Option<u32> {
     if let Some(m) = &o.max_age {
         if !(0..=86_400).contains(&m.value) {
             d.error(
-                "max-age-range",
+                Code::MaxAgeRange,
                 &m.loc,
                 format!("max_age {} is out of range 0..=86400 seconds", m.value),
                 Some(if m.value < 0 {
@@ -82,14 +83,14 @@ fn max_age(o: &RawOptions, d: &mut Diags) -> Option<u32> {
             let v = u32::try_from(m.value).unwrap_or(0);
             if v > 7200 {
                 d.warn(
-                    "max-age-chromium-cap",
+                    Code::MaxAgeChromiumCap,
                     &m.loc,
                     format!("max_age {v} exceeds Chromium's cap of 7200 s (and Safari's 600 s); browsers will use their cap"),
                     Some("use 7200, or 600 to be honoured everywhere".into()),
                 );
             } else if v > 600 {
                 d.warn(
-                    "max-age-safari-cap",
+                    Code::MaxAgeSafariCap,
                     &m.loc,
                     format!("max_age {v} exceeds Safari's cap of 600 s; Safari will re-send preflights after 600 s"),
                     Some("600 is the largest value every browser honours in full".into()),
@@ -110,7 +111,7 @@ fn preflight_status(o: &RawOptions, d: &mut Diags) -> StatusCode {
             200 => preflight_status = StatusCode::OK,
             204 => {}
             other => d.error(
-                "preflight-status",
+                Code::PreflightStatus,
                 &s.loc,
                 format!("preflight status {other} is not supported"),
                 Some("use 204 (conventional) or 200 (for old clients)".into()),
@@ -134,7 +135,7 @@ fn constant_acao(
         let (pat, problems) = origin::parse_pattern(&f.value);
         match pat {
             Some(OriginPattern::Any) if credentials => d.error(
-                "forced-origin-wildcard-credentials",
+                Code::ForcedOriginWildcardCredentials,
                 &f.loc,
                 "`forced_allow_origin: '*'` cannot be combined with credentials".into(),
                 None,
@@ -143,7 +144,7 @@ fn constant_acao(
                 constant_acao = hv(&f.value)
             }
             Some(_) => d.error(
-                "forced-origin-invalid",
+                Code::ForcedOriginInvalid,
                 &f.loc,
                 format!(
                     "`{}` must be `*` or one exact origin (no patterns)",

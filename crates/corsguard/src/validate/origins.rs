@@ -1,6 +1,7 @@
 //! `allow_origins`: every entry parsed as a pattern, with the checks that depend on the
 //! rest of the option set (credentials, `allow_null_origin`, the tolerance switches).
 
+use crate::Code;
 use std::collections::HashSet;
 
 use crate::config::raw::{RawOptions, RawOrigin};
@@ -48,7 +49,7 @@ pub(super) fn compile(
             let canon = pat.canonical();
             if !canon_seen.insert(canon.clone()) {
                 d.warn(
-                    "origin-duplicate",
+                    Code::OriginDuplicate,
                     &entry.loc,
                     format!("`{canon}` is listed more than once"),
                     Some("remove the duplicate (it is ignored)".into()),
@@ -59,7 +60,7 @@ pub(super) fn compile(
                 OriginPattern::Any => any_loc = Some(entry.loc.clone()),
                 OriginPattern::Null if !allow_null => {
                     d.error(
-                        "origin-null",
+                        Code::OriginNull,
                         &entry.loc,
                         "`null` is not a safe allow-list entry: sandboxed iframes, data: URLs and redirect-tainted requests all send `Origin: null`".into(),
                         Some("remove it, or if you really need it set `allow_null_origin: true`".into()),
@@ -80,7 +81,7 @@ pub(super) fn compile(
                     && !tolerate_insecure
                 {
                     d.error(
-                        "origin-insecure-credentials",
+                        Code::OriginInsecureCredentials,
                         closest(&entry.loc, cred_loc),
                         format!("`{canon}` is not https: with credentials, anyone on the network path can impersonate it and read credentialed responses"),
                         Some(format!(
@@ -93,7 +94,7 @@ pub(super) fn compile(
                     && !tolerate_psl
                 {
                     d.error(
-                            "origin-public-suffix-credentials",
+                            Code::OriginPublicSuffixCredentials,
                             closest(&entry.loc, cred_loc),
                             format!("`{canon}` admits every site under the public suffix `{base}` (sites of unrelated owners) with credentials"),
                             Some("list the exact origins you trust, or set `allow_public_suffix_wildcards_with_credentials: true`".into()),
@@ -107,7 +108,7 @@ pub(super) fn compile(
     if let Some(loc) = &any_loc {
         if patterns.len() > 1 {
             d.warn(
-                "origin-wildcard-absorbs",
+                Code::OriginWildcardAbsorbs,
                 loc,
                 "`*` allows every origin, so the other entries of this list have no effect".into(),
                 Some("remove `*` or the other entries".into()),
@@ -116,7 +117,7 @@ pub(super) fn compile(
         if credentials {
             let cred_loc = o.allow_credentials.as_ref().map_or(loc, |v| &v.loc);
             d.error(
-                "origin-wildcard-credentials",
+                Code::OriginWildcardCredentials,
                 closest(loc, cred_loc),
                 format!("in {rule}, `allow_origins: ['*']` cannot be combined with `allow_credentials: true`: browsers reject `Access-Control-Allow-Origin: *` on credentialed requests, and reflecting any origin instead would let every site read your users' data"),
                 Some("list the origins you trust (patterns like `https://*.example.com` are fine), or turn credentials off".into()),
@@ -129,7 +130,7 @@ pub(super) fn compile(
         && let Some(v) = &o.allow_null_origin
     {
         d.warn(
-                "origin-null-credentials",
+                Code::OriginNullCredentials,
                 &v.loc,
                 "allowing `null` with credentials lets any sandboxed iframe or data: URL make credentialed requests".into(),
                 None,

@@ -1,6 +1,7 @@
 //! One path rule: its path matcher, hosts and upstream, its effective options (the
 //! defaults overlaid with its own), and the rules an earlier one shadows.
 
+use crate::Code;
 use crate::config::raw::{RawConfig, RawOptions, RawPathMatcher, RawRule};
 use crate::policy::{HostMatcher, PathMatcher, Rule};
 
@@ -15,7 +16,7 @@ pub(super) fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags
         && let Err(m) = crate::config::gateway::check_upstream(&u.value)
     {
         d.error(
-            "gateway-invalid-upstream",
+            Code::GatewayInvalidUpstream,
             &u.loc,
             m,
             Some("e.g. http://127.0.0.1:9000".into()),
@@ -30,7 +31,7 @@ pub(super) fn compile_rule(r: &RawRule, i: usize, raw: &RawConfig, d: &mut Diags
             && has_any_option(&r.options)
         {
             d.warn(
-                "rule-options-ignored",
+                Code::RuleOptionsIgnored,
                 &c.loc,
                 "this rule says `cors: false`, so its other CORS options are ignored".into(),
                 None,
@@ -57,7 +58,7 @@ fn compile_matcher(r: &RawRule, d: &mut Diags) -> Option<PathMatcher> {
         RawPathMatcher::Prefix(p) => {
             if !p.starts_with('/') {
                 d.error(
-                    "path-prefix-invalid",
+                    Code::PathPrefixInvalid,
                     &r.matcher.loc,
                     format!("path prefix `{p}` must start with `/`"),
                     Some(format!("write `/{}`", p.trim_start_matches('/'))),
@@ -69,7 +70,7 @@ fn compile_matcher(r: &RawRule, d: &mut Diags) -> Option<PathMatcher> {
             Ok(re) => PathMatcher::Glob(g.clone(), re),
             Err(e) => {
                 d.error(
-                    "path-glob-invalid",
+                    Code::PathGlobInvalid,
                     &r.matcher.loc,
                     format!("invalid glob `{g}`: {e}"),
                     None,
@@ -80,7 +81,7 @@ fn compile_matcher(r: &RawRule, d: &mut Diags) -> Option<PathMatcher> {
         RawPathMatcher::Regex(s) => {
             if !s.starts_with('^') {
                 d.warn(
-                    "path-regex-unanchored",
+                    Code::PathRegexUnanchored,
                     &r.matcher.loc,
                     format!("path regex `{s}` is not anchored at the start, so it matches anywhere in the path"),
                     Some(format!("write `^{s}`")),
@@ -90,7 +91,7 @@ fn compile_matcher(r: &RawRule, d: &mut Diags) -> Option<PathMatcher> {
                 Ok(re) => PathMatcher::Regex(re),
                 Err(e) => {
                     d.error(
-                        "path-regex-invalid",
+                        Code::PathRegexInvalid,
                         &r.matcher.loc,
                         format!("invalid path regex: {e}"),
                         None,
@@ -122,7 +123,7 @@ fn compile_hosts(r: &RawRule, d: &mut Diags) -> Vec<HostMatcher> {
                 && !base.contains('*');
             if !valid {
                 d.error(
-                    "host-invalid",
+                    Code::HostInvalid,
                     &entry.loc,
                     format!("`{v}` is not a host name or `*.domain` pattern"),
                     Some("e.g. `api.example.com` or `*.example.com` (no scheme, no port)".into()),
@@ -192,7 +193,7 @@ pub(super) fn check_unreachable(paths: &[RawRule], d: &mut Diags) {
             };
             if shadowed {
                 d.warn(
-                    "rule-unreachable",
+                    Code::RuleUnreachable,
                     &later.matcher.loc,
                     format!("paths[{j}] can never apply: paths[{i}] matches every request it would match (first match wins)"),
                     Some(format!("move paths[{j}] above paths[{i}], or remove it")),

@@ -82,8 +82,8 @@ impl Overrides {
             for d in e.diagnostics() {
                 let rule = d.location.path.split('.').next().unwrap_or("").to_owned();
                 match d.code {
-                    "origin-insecure-credentials" => o.insecure.push(rule),
-                    "origin-public-suffix-credentials" => o.public_suffix.push(rule),
+                    corsguard::Code::OriginInsecureCredentials => o.insecure.push(rule),
+                    corsguard::Code::OriginPublicSuffixCredentials => o.public_suffix.push(rule),
                     _ => {}
                 }
             }

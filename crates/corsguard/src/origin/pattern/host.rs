@@ -2,6 +2,7 @@
 //! allowed characters, and the length and label rules of a domain name. IP addresses are
 //! handed to `ip`.
 
+use crate::Code;
 use idna::AsciiDenyList;
 
 use super::ip::{analyze_ipv4, analyze_ipv6, ends_in_number};
@@ -18,7 +19,7 @@ const MAX_LABEL_LEN: usize = 63;
 pub(super) fn analyze_host(host: &str, shown: &str, found: &mut Vec<Found>) -> Option<HostPattern> {
     if host.is_empty() {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!("origin `{shown}` has no host"),
             "write it as `scheme://host[:port]`",
         ));
@@ -31,7 +32,7 @@ pub(super) fn analyze_host(host: &str, shown: &str, found: &mut Vec<Found>) -> O
     let (subdomains, base) = split_wildcard(host, shown, found)?;
     if base.is_empty() {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!("origin `{shown}` has nothing after `*.`"),
             "name the parent domain, e.g. `*.example.com`",
         ));
@@ -44,7 +45,7 @@ pub(super) fn analyze_host(host: &str, shown: &str, found: &mut Vec<Found>) -> O
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
     {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!(
                 "origin `{shown}` has the character `{}` in its host",
                 bad.escape_debug()
@@ -69,7 +70,7 @@ fn split_wildcard<'a>(
 ) -> Option<(bool, &'a str)> {
     if host == "*" {
         found.push(Found::fatal(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!("origin `{shown}` has `*` as its whole host"),
             "write `*` alone to allow every origin, or name the parent domain, e.g. `https://*.example.com`",
         ));
@@ -82,7 +83,7 @@ fn split_wildcard<'a>(
         .filter(|b| host.starts_with("**") && !b.contains('*'))
     {
         found.push(Found::fixable(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!("origin `{shown}` starts with `**.`"),
             "a single `*.` already stands for one or more labels",
         ));
@@ -98,7 +99,7 @@ fn split_wildcard<'a>(
              (`:*`); list the other hosts separately, or use a `{regex: '^…$'}` entry"
         };
         found.push(Found::fatal(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!("origin `{shown}` has a `*` in an unsupported position"),
             advice,
         ));
@@ -113,7 +114,7 @@ fn split_wildcard<'a>(
 fn to_ascii(base: &str, shown: &str, found: &mut Vec<Found>) -> Option<String> {
     if base.bytes().any(|b| b.is_ascii_uppercase()) {
         found.push(Found::fixable(
-            "origin-uppercase",
+            Code::OriginUppercase,
             format!(
                 "origin `{shown}` has upper-case letters; browsers send the scheme and host in \
                  lower case"
@@ -140,7 +141,7 @@ fn to_ascii(base: &str, shown: &str, found: &mut Vec<Found>) -> Option<String> {
                     )
                 };
                 found.push(Found::fixable(
-                    "origin-unicode-host",
+                    Code::OriginUnicodeHost,
                     message,
                     "write the ASCII (punycode) form",
                 ));
@@ -148,7 +149,7 @@ fn to_ascii(base: &str, shown: &str, found: &mut Vec<Found>) -> Option<String> {
             }
             Err(_) => {
                 found.push(Found::fatal(
-                    "origin-invalid-host",
+                    Code::OriginInvalidHost,
                     format!("origin `{shown}` has a host that is not a valid internationalized domain name"),
                     "check the host for stray characters",
                 ));
@@ -173,7 +174,7 @@ fn check_domain(
     };
     if ascii.len() > limit {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!(
                 "origin `{shown}` has a host of {} bytes; a domain name has at most {MAX_HOST_LEN}",
                 ascii.len()
@@ -185,7 +186,7 @@ fn check_domain(
     let labels = ascii.strip_suffix('.').unwrap_or(&ascii);
     if labels.split('.').any(str::is_empty) {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!("origin `{shown}` has an empty label (`..`, or a leading or doubled trailing dot) in its host"),
             "remove the extra dot",
         ));
@@ -193,7 +194,7 @@ fn check_domain(
     }
     if labels.split('.').any(|l| l.len() > MAX_LABEL_LEN) {
         found.push(Found::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!("origin `{shown}` has a host label longer than {MAX_LABEL_LEN} bytes"),
             "check the host",
         ));
@@ -204,7 +205,7 @@ fn check_domain(
             .is_ok_and(|a| a == label);
         if !valid {
             found.push(Found::fatal(
-                "origin-invalid-punycode",
+                Code::OriginInvalidPunycode,
                 format!(
                     "origin `{shown}` has a label `{}` that is not valid punycode",
                     quote(label)

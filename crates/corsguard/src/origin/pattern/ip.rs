@@ -5,6 +5,7 @@
 //! of the URL standard that browsers follow. IPv6 text is parsed by the standard library, as
 //! before. Whether a host "ends in a number" stays decided here, see `ends_in_number`.
 
+use crate::Code;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use url::Host;
@@ -21,7 +22,7 @@ pub(super) fn analyze_ipv6(
 ) -> Option<HostPattern> {
     if inner.contains('*') {
         found.push(Found::fatal(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!("origin `{shown}` has a `*` inside an IPv6 address"),
             "IP addresses cannot be wildcarded; list each address",
         ));
@@ -33,7 +34,7 @@ pub(super) fn analyze_ipv6(
     };
     let Ok(ip) = address.parse::<Ipv6Addr>() else {
         found.push(Found::fatal(
-            "origin-invalid-ip",
+            Code::OriginInvalidIp,
             format!("origin `{shown}` has an invalid IPv6 address"),
             "write an IPv6 address in brackets, e.g. `http://[::1]:8080`",
         ));
@@ -42,20 +43,20 @@ pub(super) fn analyze_ipv6(
     let canonical = ipv6_host(ip);
     if zone.is_some() {
         found.push(Found::fixable(
-            "origin-invalid-ip",
+            Code::OriginInvalidIp,
             format!("origin `{shown}` has an IPv6 zone identifier; origins never carry one"),
             "remove the zone",
         ));
     } else if canonical != host {
         if host.to_ascii_lowercase() == canonical {
             found.push(Found::fixable(
-                "origin-uppercase",
+                Code::OriginUppercase,
                 format!("origin `{shown}` has upper-case hex digits; browsers send lower case"),
                 "write it in lower case",
             ));
         } else {
             found.push(Found::fixable(
-                "origin-invalid-ip",
+                Code::OriginInvalidIp,
                 format!(
                     "origin `{shown}` has an IPv6 address not in canonical (RFC 5952) form; \
                      browsers send the canonical form"
@@ -77,7 +78,7 @@ pub(super) fn analyze_ipv4(
 ) -> Option<HostPattern> {
     if subdomains {
         found.push(Found::fatal(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!("origin `{shown}` puts `*.` in front of an IP address"),
             "IP addresses have no subdomains; list the address itself",
         ));
@@ -87,7 +88,7 @@ pub(super) fn analyze_ipv4(
         Some(ip) if ip.to_string() == ascii => Some(HostPattern::Exact(ascii)),
         Some(ip) => {
             found.push(Found::fixable(
-                "origin-invalid-ip",
+                Code::OriginInvalidIp,
                 format!(
                     "origin `{shown}` has an IPv4 address not written as a dotted quad; \
                      browsers send the dotted-quad form"
@@ -98,7 +99,7 @@ pub(super) fn analyze_ipv4(
         }
         None => {
             found.push(Found::fatal(
-                "origin-invalid-ip",
+                Code::OriginInvalidIp,
                 format!("origin `{shown}` has a host that ends in a number but is not an IPv4 address"),
                 "write an IPv4 address as four decimal numbers 0–255 (`192.0.2.1`), or a domain whose last label is not numeric",
             ));

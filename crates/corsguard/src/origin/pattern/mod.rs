@@ -20,6 +20,7 @@ mod scheme;
 mod tests;
 
 use super::{MAX_ORIGIN_LEN, OriginPattern, PatternProblem};
+use crate::Code;
 use crate::diagnostic::Severity;
 
 /// How much of an over-long value is quoted in a message.
@@ -77,7 +78,7 @@ pub(crate) fn parse_regex_entry(input: &str) -> (Option<OriginPattern>, Vec<Patt
 #[derive(Debug)]
 struct Found {
     /// Stable code.
-    code: &'static str,
+    code: Code,
     /// What is wrong, naming the value.
     message: String,
     /// `true` when the corrected value no longer has this problem.
@@ -88,7 +89,7 @@ struct Found {
 
 impl Found {
     /// A problem that the corrected value fixes.
-    fn fixable(code: &'static str, message: String, advice: impl Into<String>) -> Found {
+    fn fixable(code: Code, message: String, advice: impl Into<String>) -> Found {
         Found {
             code,
             message,
@@ -98,7 +99,7 @@ impl Found {
     }
 
     /// A problem without a mechanical fix.
-    fn fatal(code: &'static str, message: String, advice: impl Into<String>) -> Found {
+    fn fatal(code: Code, message: String, advice: impl Into<String>) -> Found {
         Found {
             code,
             message,
@@ -140,7 +141,7 @@ impl Analysis {
     }
 
     /// A result with a single unfixable problem.
-    fn fatal(code: &'static str, message: String, advice: impl Into<String>) -> Analysis {
+    fn fatal(code: Code, message: String, advice: impl Into<String>) -> Analysis {
         Analysis {
             found: vec![Found::fatal(code, message, advice)],
             fixed: None,
@@ -189,7 +190,7 @@ impl Analysis {
 }
 
 /// Builds an error-severity problem.
-fn error(code: &'static str, message: String, hint: Option<String>) -> PatternProblem {
+fn error(code: Code, message: String, hint: Option<String>) -> PatternProblem {
     PatternProblem {
         severity: Severity::Error,
         code,
@@ -221,7 +222,7 @@ fn quote(input: &str) -> String {
 fn analyze(input: &str, shown: &str) -> Analysis {
     if input.len() > MAX_ORIGIN_LEN {
         return Analysis::fatal(
-            "origin-too-long",
+            Code::OriginTooLong,
             format!(
                 "origin `{shown}` is {} bytes long; no origin is longer than {MAX_ORIGIN_LEN} bytes",
                 input.len()
@@ -231,7 +232,7 @@ fn analyze(input: &str, shown: &str) -> Analysis {
     }
     if input.is_empty() {
         return Analysis::fatal(
-            "origin-empty",
+            Code::OriginEmpty,
             "an allowed origin is empty".into(),
             "write an origin such as `https://app.example.com`, or remove the entry",
         );
@@ -239,7 +240,7 @@ fn analyze(input: &str, shown: &str) -> Analysis {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Analysis::fatal(
-            "origin-empty",
+            Code::OriginEmpty,
             format!("origin `{shown}` consists only of whitespace"),
             "write an origin such as `https://app.example.com`, or remove the entry",
         );
@@ -249,7 +250,7 @@ fn analyze(input: &str, shown: &str) -> Analysis {
     }
     if trimmed.len() != input.len() {
         return analyze(trimmed, shown).with_prefix_finding(Found::fixable(
-            "origin-whitespace",
+            Code::OriginWhitespace,
             format!("origin `{shown}` has leading or trailing whitespace"),
             "remove the whitespace",
         ));
@@ -262,7 +263,7 @@ fn analyze(input: &str, shown: &str) -> Analysis {
     if input.eq_ignore_ascii_case("null") {
         return Analysis::from_findings(
             vec![Found::fixable(
-                "origin-uppercase",
+                Code::OriginUppercase,
                 format!("origin `{shown}` is not lower-case; browsers send exactly `null`"),
                 "write it in lower case",
             )],
@@ -273,7 +274,7 @@ fn analyze(input: &str, shown: &str) -> Analysis {
         Some(i) => match (input.get(..i), input.get(i + 3..)) {
             (Some(scheme), Some(rest)) => scheme::analyze_with_scheme(scheme, rest, shown),
             _ => Analysis::fatal(
-                "origin-invalid-scheme",
+                Code::OriginInvalidScheme,
                 format!("origin `{shown}` has no valid scheme"),
                 "write it as `scheme://host[:port]`",
             ),
@@ -290,9 +291,9 @@ fn several_in_one(trimmed: &str, shown: &str) -> Analysis {
         .collect();
     let has_space = trimmed.contains(char::is_whitespace);
     let code = if has_space {
-        "origin-whitespace"
+        Code::OriginWhitespace
     } else {
-        "origin-invalid-host"
+        Code::OriginInvalidHost
     };
     if parts.len() > 1 && parts.iter().all(|p| p.contains("://")) {
         let list = parts

@@ -2,6 +2,7 @@
 //! port are fixable), `*` for any port, or nothing.
 
 use super::{Found, quote};
+use crate::Code;
 use crate::origin::PortPattern;
 
 /// The default port of the schemes that have one (WHATWG URL "special schemes").
@@ -26,7 +27,7 @@ pub(super) fn analyze_port(
     };
     if text.is_empty() {
         found.push(Found::fixable(
-            "origin-port-range",
+            Code::OriginPortRange,
             format!("origin `{shown}` ends with `:` but has no port"),
             "remove the colon",
         ));
@@ -37,7 +38,7 @@ pub(super) fn analyze_port(
     }
     if text.contains('*') {
         found.push(Found::fatal(
-            "origin-wildcard-position",
+            Code::OriginWildcardPosition,
             format!(
                 "origin `{shown}` has a partial port wildcard `{}`",
                 quote(text)
@@ -48,7 +49,7 @@ pub(super) fn analyze_port(
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         found.push(Found::fatal(
-            "origin-port-range",
+            Code::OriginPortRange,
             format!("origin `{shown}` has an invalid port `{}`", quote(text)),
             "a port is a decimal number from 1 to 65535, or `*`",
         ));
@@ -66,7 +67,7 @@ pub(super) fn analyze_port(
     };
     let Some(value) = value else {
         found.push(Found::fatal(
-            "origin-port-range",
+            Code::OriginPortRange,
             format!(
                 "origin `{shown}` has port `{}`, outside 1–65535",
                 quote(text)
@@ -77,14 +78,14 @@ pub(super) fn analyze_port(
     };
     if digits.len() != text.len() {
         found.push(Found::fixable(
-            "origin-port-range",
+            Code::OriginPortRange,
             format!("origin `{shown}` has a port with leading zeros `{text}`"),
             "write the port without leading zeros",
         ));
     }
     if default_port(scheme) == Some(value) {
         found.push(Found::fixable(
-            "origin-default-port",
+            Code::OriginDefaultPort,
             format!(
                 "origin `{shown}` spells out {scheme}'s default port {value}; browsers omit it, \
                  so this entry would never match"

@@ -8,6 +8,7 @@
 //! change those verdicts. The `regex_text_analysis_verdicts_an_ast_would_change` test pins
 //! each case.
 
+use crate::Code;
 use regex::{Regex, RegexBuilder};
 
 use super::error;
@@ -25,7 +26,7 @@ pub(super) const MAX_REGEX_LEN: usize = 4096;
 pub(super) fn compile(input: &str, shown: &str) -> Result<Regex, PatternProblem> {
     if input.len() > MAX_REGEX_LEN {
         return Err(error(
-            "regex-invalid",
+            Code::RegexInvalid,
             format!(
                 "origin regex `{shown}` is {} bytes long; at most {MAX_REGEX_LEN} are accepted",
                 input.len()
@@ -35,7 +36,7 @@ pub(super) fn compile(input: &str, shown: &str) -> Result<Regex, PatternProblem>
     }
     if input.trim().is_empty() {
         return Err(error(
-            "regex-invalid",
+            Code::RegexInvalid,
             "an origin regex is empty (it would match every origin)".into(),
             Some(r"write an anchored regex such as `^https://[a-z0-9-]+\.example\.com$`".into()),
         ));
@@ -46,7 +47,7 @@ pub(super) fn compile(input: &str, shown: &str) -> Result<Regex, PatternProblem>
         .build()
         .map_err(|e| {
             error(
-                "regex-invalid",
+                Code::RegexInvalid,
                 format!("origin regex `{shown}` does not compile"),
                 Some(e.to_string()),
             )
@@ -60,7 +61,7 @@ pub(super) fn unanchored(input: &str, shown: &str) -> Option<PatternProblem> {
     }
     let anchored = anchored_form(input);
     Some(error(
-        "regex-unanchored",
+        Code::RegexUnanchored,
         format!(
             "origin regex `{shown}` is not anchored at both ends (`^…$`), so it also matches \
              any origin that merely contains a match, such as one ending in `.evil.example`"
@@ -84,7 +85,7 @@ pub(super) fn unescaped_dots(input: &str, shown: &str) -> Option<PatternProblem>
     }
     Some(PatternProblem {
         severity: Severity::Warning,
-        code: "regex-unescaped-dot",
+        code: Code::RegexUnescapedDot,
         message: format!(
             "origin regex `{shown}` has an unescaped `.` between host labels; it matches any \
              character, so look-alike hosts match too"
@@ -107,7 +108,7 @@ pub(super) fn case_insensitive(input: &str, shown: &str) -> Option<PatternProble
     };
     Some(PatternProblem {
         severity: Severity::Warning,
-        code: "regex-case-insensitive",
+        code: Code::RegexCaseInsensitive,
         message: format!(
             "origin regex `{shown}` matches case-insensitively; browsers only send lower-case \
              origins, and case-insensitive matching invites look-alike hosts"

@@ -2,6 +2,7 @@
 //! parts a serialized origin never has (path, query, fragment, user information), and the
 //! authority's host and port text, which `host` and `port` then check.
 
+use crate::Code;
 use std::net::Ipv6Addr;
 use std::ops::ControlFlow;
 
@@ -32,7 +33,7 @@ pub(super) fn analyze_schemeless(input: &str, shown: &str) -> Analysis {
     let bad_separator = |s: &str, r: &str| {
         (
             Found::fixable(
-                "origin-invalid-scheme",
+                Code::OriginInvalidScheme,
                 format!("origin `{shown}`: the scheme must be followed by `://`"),
                 "write it as `scheme://host[:port]`",
             ),
@@ -50,7 +51,7 @@ pub(super) fn analyze_schemeless(input: &str, shown: &str) -> Analysis {
             let lower = s.to_ascii_lowercase();
             if default_port(&lower).is_none() {
                 return Analysis::fatal(
-                    "origin-invalid-scheme",
+                    Code::OriginInvalidScheme,
                     format!("origin `{shown}` is not of the form `scheme://host[:port]`"),
                     "write it as `scheme://host[:port]`, e.g. `https://app.example.com`",
                 );
@@ -68,7 +69,7 @@ pub(super) fn analyze_schemeless(input: &str, shown: &str) -> Analysis {
             };
             (
                 Found::fixable(
-                    "origin-missing-scheme",
+                    Code::OriginMissingScheme,
                     format!("origin `{shown}` has no scheme; browsers always send one"),
                     "add the scheme",
                 ),
@@ -78,7 +79,7 @@ pub(super) fn analyze_schemeless(input: &str, shown: &str) -> Analysis {
     };
     let sub = analyze(&candidate, shown);
     // A candidate that is too long says nothing about the original value.
-    if sub.found.iter().any(|f| f.code == "origin-too-long") {
+    if sub.found.iter().any(|f| f.code == Code::OriginTooLong) {
         return Analysis::fatal(
             finding.code,
             finding.message,
@@ -122,25 +123,25 @@ fn check_scheme(
     let scheme_lower = scheme.to_ascii_lowercase();
     if scheme.is_empty() {
         found.push(Found::fixable(
-            "origin-missing-scheme",
+            Code::OriginMissingScheme,
             format!("origin `{shown}` has an empty scheme"),
             "add the scheme",
         ));
     } else if !is_scheme_syntax(scheme) || scheme.len() > MAX_SCHEME_LEN {
         return ControlFlow::Break(Analysis::fatal(
-            "origin-invalid-scheme",
+            Code::OriginInvalidScheme,
             format!("origin `{shown}` has an invalid scheme `{}`", quote(scheme)),
             "a scheme is a letter followed by letters, digits, `+`, `-` or `.` (at most 64), such as `https`",
         ));
     } else if scheme_lower == "file" {
         return ControlFlow::Break(Analysis::fatal(
-            "origin-file-scheme",
+            Code::OriginFileScheme,
             format!("origin `{shown}` uses the `file` scheme"),
             "pages loaded from `file:` URLs send `Origin: null`; serve them over http(s) instead",
         ));
     } else if scheme != scheme_lower {
         found.push(Found::fixable(
-            "origin-uppercase",
+            Code::OriginUppercase,
             format!(
                 "origin `{shown}` has upper-case letters; browsers send the scheme and host in \
                  lower case"
@@ -175,12 +176,12 @@ fn strip_path_query_fragment<'a>(rest: &'a str, shown: &str, found: &mut Vec<Fou
     };
     match path {
         Some("/") => found.push(Found::fixable(
-            "origin-trailing-slash",
+            Code::OriginTrailingSlash,
             format!("origin `{shown}` ends with a slash; a serialized origin has no path"),
             "remove the trailing slash",
         )),
         Some(p) => found.push(Found::fixable(
-            "origin-path",
+            Code::OriginPath,
             format!(
                 "origin `{shown}` has a path `{}`; a serialized origin has none",
                 quote(p)
@@ -191,14 +192,14 @@ fn strip_path_query_fragment<'a>(rest: &'a str, shown: &str, found: &mut Vec<Fou
     }
     if query.is_some() {
         found.push(Found::fixable(
-            "origin-query",
+            Code::OriginQuery,
             format!("origin `{shown}` has a query (`?…`); a serialized origin has none"),
             "remove the query",
         ));
     }
     if fragment.is_some() {
         found.push(Found::fixable(
-            "origin-fragment",
+            Code::OriginFragment,
             format!("origin `{shown}` has a fragment (`#…`); a serialized origin has none"),
             "remove the fragment",
         ));
@@ -212,7 +213,7 @@ fn strip_userinfo<'a>(authority: &'a str, shown: &str, found: &mut Vec<Found>) -
     match authority.rsplit_once('@') {
         Some((_, after)) => {
             found.push(Found::fixable(
-                "origin-userinfo",
+                Code::OriginUserinfo,
                 format!(
                     "origin `{shown}` has user information (`…@`); a serialized origin has none"
                 ),
@@ -238,13 +239,13 @@ fn split_authority<'a>(
     } else if authority.contains('[') {
         ControlFlow::Break(if authority.starts_with("*.[") {
             Analysis::fatal(
-                "origin-wildcard-position",
+                Code::OriginWildcardPosition,
                 format!("origin `{shown}` puts `*.` in front of an IP address"),
                 "IP addresses have no subdomains; list the address itself",
             )
         } else {
             Analysis::fatal(
-                "origin-invalid-host",
+                Code::OriginInvalidHost,
                 format!("origin `{shown}` has a `[` inside its host"),
                 "write it as `scheme://host[:port]`; IPv6 hosts go in brackets",
             )
@@ -279,7 +280,7 @@ fn split_bracketed<'a>(
                 ControlFlow::Continue((h, Some(p)))
             } else {
                 ControlFlow::Break(Analysis::fatal(
-                    "origin-invalid-host",
+                    Code::OriginInvalidHost,
                     format!(
                         "origin `{shown}` has unexpected text `{}` after its IPv6 address",
                         quote(after)
@@ -289,7 +290,7 @@ fn split_bracketed<'a>(
             }
         }
         None => ControlFlow::Break(Analysis::fatal(
-            "origin-invalid-ip",
+            Code::OriginInvalidIp,
             format!("origin `{shown}` has an unclosed `[`"),
             "write an IPv6 host in brackets, e.g. `http://[::1]:8080`",
         )),
@@ -302,7 +303,7 @@ fn unbracketed_ipv6(authority: &str, scheme: &str, shown: &str, mut found: Vec<F
     match authority.parse::<Ipv6Addr>() {
         Ok(addr) => {
             found.push(Found::fixable(
-                "origin-invalid-ip",
+                Code::OriginInvalidIp,
                 format!("origin `{shown}` has an IPv6 address without brackets"),
                 "write IPv6 hosts in brackets",
             ));
@@ -313,7 +314,7 @@ fn unbracketed_ipv6(authority: &str, scheme: &str, shown: &str, mut found: Vec<F
             )
         }
         Err(_) => Analysis::fatal(
-            "origin-invalid-host",
+            Code::OriginInvalidHost,
             format!("origin `{shown}` has several `:` in its host"),
             "write it as `scheme://host[:port]`; IPv6 hosts go in brackets",
         ),

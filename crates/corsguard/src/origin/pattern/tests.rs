@@ -749,7 +749,7 @@ fn regex_text_analysis_verdicts_an_ast_would_change() {
         let (p, problems) = parse_regex_entry(src);
         (
             p.is_some(),
-            problems.iter().map(|p| p.code).collect::<Vec<_>>(),
+            problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         )
     };
     // A class opening with `]` (`[^]|]`): one anchored branch to the regex crate, two to the
