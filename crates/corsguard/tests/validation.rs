@@ -870,7 +870,10 @@ fn an_empty_allow_list_is_a_deny_all_policy_with_a_warning() {
         let [w] = from_env.warnings() else {
             panic!("{value:?}: {:?}", from_env.warnings());
         };
-        assert_eq!((w.code.as_str(), w.severity), ("origins-empty", Severity::Warning));
+        assert_eq!(
+            (w.code.as_str(), w.severity),
+            ("origins-empty", Severity::Warning)
+        );
         assert_eq!(
             w.location.source,
             SourceKind::Env {
