@@ -359,7 +359,10 @@ pub fn check_located(
     env: Option<&[(String, String)]>,
 ) {
     for d in diagnostics {
-        assert!(!d.code.as_str().is_empty(), "diagnostic without a code: {d:?}");
+        assert!(
+            !d.code.as_str().is_empty(),
+            "diagnostic without a code: {d:?}"
+        );
         assert!(!d.message.is_empty(), "diagnostic without a message: {d:?}");
         let len = match &d.location.source {
             // A variable that is set: spans point into its value. An unset one is where the
@@ -403,7 +406,8 @@ pub fn load_and_check(text: &str, format: Format, env: Option<&[(String, String)
         None => Policy::load(),
     }
     .text(text, "fuzz", format)
-    .build() {
+    .build()
+    {
         Ok(p) => {
             check_located(p.warnings(), text.len(), env);
             exercise(&p);
