@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use corsguard::{GatewaySettings, Policy, PolicyHandle};
+use corsguard::gateway::GatewaySettings;
+use corsguard::{Policy, PolicyHandle};
 
 use crate::error::Error;
 use crate::upstream::Upstream;

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use corsguard::EncodedSlashes;
+use corsguard::gateway::EncodedSlashes;
 
 /// Why a path was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use corsguard::{ConfigErrors, GatewaySettings, Policy, PolicyHandle};
+use corsguard::gateway::GatewaySettings;
+use corsguard::{ConfigErrors, Policy, PolicyHandle};
 use notify_debouncer_full::notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;

@@ -5,7 +5,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use corsguard::{GatewaySettings, PolicyHandle};
+use corsguard::PolicyHandle;
+use corsguard::gateway::GatewaySettings;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use tokio_util::sync::CancellationToken;

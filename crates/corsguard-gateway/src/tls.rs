@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use corsguard::TlsSettings;
+use corsguard::gateway::TlsSettings;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;

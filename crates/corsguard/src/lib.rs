@@ -45,6 +45,25 @@ mod csrf;
 mod decision;
 mod diagnostic;
 pub mod fetch;
+
+/// The settings of the `gateway:` section, which the engine reads and locates with the rest
+/// of the file and `corsguard-gateway` (`corsguard serve`) uses; an application behind a
+/// middleware never needs them.
+///
+/// ```
+/// let p = corsguard::Policy::from_yaml_str(
+///     "defaults: {allow_origins: ['https://a.example']}\ngateway: {listen: '127.0.0.1:8080', upstream: 'http://127.0.0.1:9000'}",
+/// )?;
+/// let g: &corsguard::gateway::GatewaySettings = p.gateway().unwrap();
+/// assert_eq!(g.upstream.as_deref(), Some("http://127.0.0.1:9000"));
+/// # Ok::<(), corsguard::ConfigErrors>(())
+/// ```
+pub mod gateway {
+    pub use crate::config::gateway::{
+        EncodedSlashes, GatewaySettings, Http2Settings, Limits, NormalizeSettings, Timeouts,
+        TlsSettings, WebSocketSettings, parse_duration,
+    };
+}
 mod handle;
 mod headers;
 mod load;
@@ -58,10 +77,6 @@ pub use builder::{PathRule, PolicyBuilder};
 pub use clip::{Clipped, SHOWN_BYTES};
 pub use code::Code;
 pub use config::Format;
-pub use config::gateway::{
-    EncodedSlashes, GatewaySettings, Http2Settings, Limits, NormalizeSettings, Timeouts,
-    TlsSettings, WebSocketSettings, parse_duration,
-};
 pub use config::raw::{Mode, OnReject};
 pub use config::{DEFAULT_MAX_CONFIG_BYTES, read_config_file};
 pub use csrf::{Csrf, CsrfMode, CsrfPass, CsrfRefusal, CsrfSummary, CsrfVerdict, csrf_safe_method};

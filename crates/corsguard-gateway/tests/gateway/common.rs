@@ -244,7 +244,7 @@ pub(crate) fn empty_req() -> Empty<Bytes> {
 pub(crate) async fn gateway(
     policy: &str,
     upstream: &str,
-    tweak: impl FnOnce(&mut corsguard::GatewaySettings),
+    tweak: impl FnOnce(&mut corsguard::gateway::GatewaySettings),
 ) -> RunningGateway {
     let policy = corsguard::Policy::from_yaml_str(policy).unwrap();
     let mut c = GatewayConfig::new(policy)

@@ -865,7 +865,7 @@ async fn trickle(addr: SocketAddr, bytes: &[u8]) -> Option<Duration> {
 /// 127.0.0.1:0.
 async fn with_admin(
     upstream: &str,
-    tweak: impl FnOnce(&mut corsguard::GatewaySettings),
+    tweak: impl FnOnce(&mut corsguard::gateway::GatewaySettings),
 ) -> corsguard_gateway::RunningGateway {
     let policy = corsguard::Policy::from_yaml_str(crate::common::POLICY).unwrap();
     let mut c = corsguard_gateway::GatewayConfig::new(policy)

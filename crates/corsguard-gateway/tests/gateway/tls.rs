@@ -16,7 +16,7 @@ async fn tls_with_alpn_h2_and_http11() {
     std::fs::write(dir.join("key.pem"), ck.signing_key.serialize_pem()).unwrap();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let gw = gateway(POLICY, &up.url(), |g| {
-        g.tls = Some(corsguard::TlsSettings { cert, key })
+        g.tls = Some(corsguard::gateway::TlsSettings { cert, key })
     })
     .await;
     assert!(gw.url().starts_with("https://"));

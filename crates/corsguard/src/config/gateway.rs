@@ -76,7 +76,7 @@ impl Default for GatewaySettings {
 /// HTTP/2 settings (towards clients).
 ///
 /// ```
-/// assert_eq!(corsguard::Http2Settings::default().max_concurrent_streams, 100);
+/// assert_eq!(corsguard::gateway::Http2Settings::default().max_concurrent_streams, 100);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Http2Settings {
@@ -96,7 +96,7 @@ impl Default for Http2Settings {
 /// What the gateway does with `%2F` / `%5C` (an encoded `/` or `\`) in a request path.
 ///
 /// ```
-/// assert_eq!(corsguard::EncodedSlashes::default(), corsguard::EncodedSlashes::Reject);
+/// assert_eq!(corsguard::gateway::EncodedSlashes::default(), corsguard::gateway::EncodedSlashes::Reject);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,8 +114,8 @@ pub enum EncodedSlashes {
 /// Path normalisation settings (`gateway.normalize`).
 ///
 /// ```
-/// let n = corsguard::NormalizeSettings::default();
-/// assert_eq!(n.encoded_slashes, corsguard::EncodedSlashes::Reject);
+/// let n = corsguard::gateway::NormalizeSettings::default();
+/// assert_eq!(n.encoded_slashes, corsguard::gateway::EncodedSlashes::Reject);
 /// assert!(n.merge_slashes);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -238,10 +238,10 @@ const GATEWAY_KEYS: &[&str] = &[
 ///
 /// ```
 /// use std::time::Duration;
-/// assert_eq!(corsguard::parse_duration("250ms"), Some(Duration::from_millis(250)));
-/// assert_eq!(corsguard::parse_duration("3"), Some(Duration::from_secs(3)));
-/// assert_eq!(corsguard::parse_duration("2m"), Some(Duration::from_secs(120)));
-/// assert_eq!(corsguard::parse_duration("soon"), None);
+/// assert_eq!(corsguard::gateway::parse_duration("250ms"), Some(Duration::from_millis(250)));
+/// assert_eq!(corsguard::gateway::parse_duration("3"), Some(Duration::from_secs(3)));
+/// assert_eq!(corsguard::gateway::parse_duration("2m"), Some(Duration::from_secs(120)));
+/// assert_eq!(corsguard::gateway::parse_duration("soon"), None);
 /// ```
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -371,7 +371,7 @@ impl GatewaySettings {
     /// settings built or changed in code.
     ///
     /// ```
-    /// let mut g = corsguard::GatewaySettings::default();
+    /// let mut g = corsguard::gateway::GatewaySettings::default();
     /// assert!(g.out_of_range().is_empty());
     /// g.timeouts.idle = std::time::Duration::ZERO;
     /// g.limits.max_connections = usize::MAX;
