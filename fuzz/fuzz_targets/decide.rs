@@ -15,7 +15,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use corsguard::{Action, CsrfVerdict, RequestHead, csrf_safe_method};
+use corsguard::{CsrfVerdict, csrf_safe_method};
+use corsguard::adapter::{Action, RequestHead};
 use corsguard_fuzz::{
     HeadSpec, PNA_VALUES, PolicySpec, REQUEST_HEADER_LISTS, REQUEST_HOSTS, REQUEST_METHODS,
     REQUEST_ORIGINS, SEC_FETCH_SITES, text,
@@ -256,7 +257,7 @@ fuzz_target!(|input: Input| {
     app.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     d.apply(&mut app);
     if d.owns_cors_headers() {
-        for name in corsguard::OWNED_HEADERS.iter() {
+        for name in corsguard::adapter::OWNED_HEADERS.iter() {
             assert!(
                 app.get_all(name).iter().count() <= 1,
                 "two {name} after apply: {}",

@@ -432,7 +432,7 @@ pub fn exercise(p: &Policy) {
         ("OPTIONS", Some("null"), Some("GET")),
         ("GET", None, None),
     ] {
-        let mut head = corsguard::RequestHead::new(method, "/v1/items");
+        let mut head = corsguard::adapter::RequestHead::new(method, "/v1/items");
         if let Some(o) = origin {
             head.push_header_bytes("origin", o.as_bytes());
         }

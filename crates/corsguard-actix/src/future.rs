@@ -7,7 +7,7 @@ use std::task::{Context, Poll, ready};
 use actix_web::Error;
 use actix_web::body::EitherBody;
 use actix_web::dev::ServiceResponse;
-use corsguard::Decision;
+use corsguard::adapter::Decision;
 use pin_project_lite::pin_project;
 
 use crate::translate;

@@ -8,7 +8,8 @@ use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
-use corsguard::{Action, ConfigErrors, Policy, PolicyHandle, PolicySource};
+use corsguard::adapter::{Action, PolicySource};
+use corsguard::{ConfigErrors, Policy, PolicyHandle};
 
 use crate::future::CorsResponseFuture;
 use crate::translate;
@@ -147,7 +148,7 @@ where
 
 /// The service [`Cors`] wraps around the next service (you do not build it yourself).
 ///
-/// Per request: builds a [`corsguard::RequestHead`] from the method, the full path, the
+/// Per request: builds a [`corsguard::adapter::RequestHead`] from the method, the full path, the
 /// host (URI authority or `Host` header), the scheme and the CORS request headers; asks the
 /// policy for a decision; then answers at once ([`Action::Respond`]), or calls the next
 /// service and decorates its response ([`Action::Forward`]), or calls it and changes

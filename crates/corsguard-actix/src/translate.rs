@@ -4,7 +4,7 @@
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use corsguard::{Decision, OWNED_HEADERS, RequestHead, vary_merge};
+use corsguard::adapter::{Decision, OWNED_HEADERS, RequestHead, vary_merge};
 
 /// The request headers CORS reads. `Access-Control-Request-Private-Network` is read once
 /// (its first line), like the engine's `RequestHead::from_components`.

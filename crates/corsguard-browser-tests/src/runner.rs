@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use corsguard::{Action, Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::{Action, RequestHead};
 use corsguard_browser::{
     AddressSpace, AddressSpaceOverride, BrowserRequest, CredentialsMode, Destination,
     EmbedderPolicy, LnaPermission, NetworkContext, PreflightCache, RequestMode, ResponseView,

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use corsguard::{Action, Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::{Action, RequestHead};
 use http_body_util::BodyExt;
 
 use crate::fixture::{self, App, AppRequest, ServerGuard};

@@ -5,7 +5,8 @@
 use http::{HeaderMap, StatusCode};
 
 use super::{ResponseView, SimRequest};
-use corsguard::{Action, Policy, RequestHead, Trace};
+use corsguard::adapter::{Action, RequestHead};
+use corsguard::{Policy, Trace};
 
 /// What the policy (and the application behind it) answered.
 #[derive(Debug, Clone)]

@@ -56,7 +56,7 @@ fn haproxy_judges_request_headers_as_corsguard_does() {
                     "PUT".to_string(),
                 ),
             ];
-            let mut head = corsguard::RequestHead::new("OPTIONS", "/");
+            let mut head = corsguard::adapter::RequestHead::new("OPTIONS", "/");
             head.push_header_bytes("origin", b"https://a.example");
             head.push_header_bytes("access-control-request-method", b"PUT");
             for l in &lines {

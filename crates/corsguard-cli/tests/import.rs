@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use corsguard::{Action, Format, Policy, RequestHead};
+use corsguard::adapter::{Action, RequestHead};
+use corsguard::{Format, Policy};
 
 fn corsguard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_corsguard"))

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use k8s_common::{assert_warnings_are_comments, corsguard};
 
-use corsguard::{Action, Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::{Action, RequestHead};
 use corsguard_testkit::{ENGINE_HOST, Table, load_tables, request_headers};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 

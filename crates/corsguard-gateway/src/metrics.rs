@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use corsguard::{CsrfVerdict, Decision, Refusal, RequestKind};
+use corsguard::adapter::{Decision, RequestKind};
+use corsguard::{CsrfVerdict, Refusal};
 
 const KINDS: [&str; 4] = ["preflight", "actual", "non-cors", "same-origin"];
 const VERDICTS: [&str; 3] = ["allowed", "refused", "none"];

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Instant, SystemTime};
 
-use corsguard::{Action, Clipped, Decision, OriginTrust, Policy, RequestHead};
+use corsguard::adapter::{Action, Decision, OriginTrust, RequestHead};
+use corsguard::{Clipped, Policy};
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
 use http_body::Body as _;

@@ -29,7 +29,7 @@ impl RefusedRequest {
     ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
-    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// let mut head = corsguard::adapter::RequestHead::new("GET", "/");
     /// head.push_header_bytes("origin", b"https://b.example");
     /// let (d, trace) = p.explain(&head);
     /// let r = corsguard_gateway::RefusedRequest { at_unix: 0, policy_version: 1, refusal: d.refusal(), csrf: None, trace };
@@ -221,7 +221,7 @@ mod tests {
             .build()
             .unwrap();
         let origin = http::HeaderValue::from_str(&"o".repeat(origin_len)).unwrap();
-        let mut head = corsguard::RequestHead::new("GET", "/");
+        let mut head = corsguard::adapter::RequestHead::new("GET", "/");
         head.push_header(&http::header::ORIGIN, &origin);
         let (d, trace) = p.explain(&head);
         RefusedRequest {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use corsguard::Versioned;
+use corsguard::adapter::Versioned;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use hyper_rustls::HttpsConnector;

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use corsguard::Decision;
+use corsguard::adapter::Decision;
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use corsguard::{ConfigErrors, Policy, PolicyHandle, PolicySource};
+use corsguard::adapter::PolicySource;
+use corsguard::{ConfigErrors, Policy, PolicyHandle};
 use tower_layer::Layer;
 
 use crate::service::Cors;

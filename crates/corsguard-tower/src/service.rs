@@ -2,25 +2,26 @@
 
 use std::task::{Context, Poll};
 
-use corsguard::{Action, Policy, PolicyHandle, RequestHead};
+use corsguard::adapter::{Action, RequestHead};
+use corsguard::{Policy, PolicyHandle};
 use http::{Request, Response};
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
-use corsguard::PolicySource;
+use corsguard::adapter::PolicySource;
 
 /// The middleware service built by [`CorsLayer`](crate::CorsLayer): wraps an inner service
 /// and enforces a corsguard policy on it.
 ///
 /// For every request it builds a [`RequestHead`] from the method, URI and headers (host
 /// from the URI authority or the `Host` header), asks the policy for a
-/// [`Decision`](corsguard::Decision), then:
+/// [`Decision`](corsguard::adapter::Decision), then:
 ///
 /// - [`Action::Respond`]: answers at once with the policy's status, its headers and an empty
 ///   body (`ResBody::default()`); the inner service is not called (preflights,
 ///   `on_reject: forbid`, enforced CSRF refusals, whose reason is in the `X-Corsguard-Csrf`
 ///   header: the body type is the inner service's, so the text of
-///   [`Decision::body`](corsguard::Decision::body) cannot be written into it);
+///   [`Decision::body`](corsguard::adapter::Decision::body) cannot be written into it);
 /// - [`Action::Forward`]: calls the inner service and applies the decision to whatever
 ///   response it returns (2xx, 4xx and 5xx alike);
 /// - [`Action::PassThrough`]: calls the inner service and changes nothing (`cors: false`,

@@ -309,11 +309,11 @@ impl fmt::Display for CsrfRefusal {
     }
 }
 
-/// The CSRF outcome of a request ([`crate::Decision::csrf`]).
+/// The CSRF outcome of a request ([`crate::adapter::Decision::csrf`]).
 ///
 /// ```
 /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
-/// let d = p.decide(&corsguard::RequestHead::new("POST", "/"));
+/// let d = p.decide(&corsguard::adapter::RequestHead::new("POST", "/"));
 /// assert_eq!(d.csrf(), corsguard::CsrfVerdict::NotChecked);
 /// # Ok::<(), corsguard::ConfigErrors>(())
 /// ```

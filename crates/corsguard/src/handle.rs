@@ -108,7 +108,8 @@ impl From<Policy> for PolicyHandle {
 /// load and decide the same way.
 ///
 /// ```
-/// use corsguard::{Policy, PolicyHandle, PolicySource, RequestHead};
+/// use corsguard::{Policy, PolicyHandle};
+/// use corsguard::adapter::{PolicySource, RequestHead};
 /// let fixed = PolicySource::new(Policy::builder().allow_origin("https://a.example").build()?);
 /// assert!(fixed.handle().is_none());
 /// let handle = PolicyHandle::new(Policy::builder().allow_origin("https://a.example").build()?);
@@ -139,7 +140,7 @@ impl PolicySource {
 
     /// Decides one request against the current policy. A handle is loaded once, so the whole
     /// decision comes from a single policy version, never a mix.
-    pub fn decide(&self, head: &crate::RequestHead<'_>) -> crate::Decision {
+    pub fn decide(&self, head: &crate::adapter::RequestHead<'_>) -> crate::adapter::Decision {
         match self {
             PolicySource::Fixed(p) => p.decide(head),
             PolicySource::Handle(h) => h.load().decide(head),

@@ -6,7 +6,8 @@
 //! gateway).
 //!
 //! ```
-//! use corsguard::{Action, Policy, RequestHead};
+//! use corsguard::Policy;
+//! use corsguard::adapter::{Action, RequestHead};
 //!
 //! let policy = Policy::from_yaml_str(r#"
 //! defaults:
@@ -46,6 +47,30 @@ mod decision;
 mod diagnostic;
 pub mod fetch;
 
+/// What an adapter (a middleware, a proxy) needs beyond [`Policy`]: the request view it
+/// builds, the decision it applies, and the policy source it is constructed from.
+///
+/// ```
+/// use corsguard::Policy;
+/// use corsguard::adapter::{Action, RequestHead};
+///
+/// let policy = Policy::from_yaml_str("defaults: {allow_origins: ['https://a.example']}")?;
+/// let req = http::Request::options("/x")
+///     .header("origin", "https://a.example")
+///     .header("access-control-request-method", "GET")
+///     .body(())?;
+/// let decision = policy.decide(&RequestHead::from_request(&req));
+/// assert_eq!(decision.action(), Action::Respond(http::StatusCode::NO_CONTENT));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod adapter {
+    pub use crate::decision::{
+        Action, Decision, OWNED_HEADERS, OriginTrust, RequestHead, RequestKind, UntrustedOrigin,
+        vary_merge,
+    };
+    pub use crate::handle::{PolicySource, Versioned};
+}
+
 /// The settings of the `gateway:` section, which the engine reads and locates with the rest
 /// of the file and `corsguard-gateway` (`corsguard serve`) uses; an application behind a
 /// middleware never needs them.
@@ -80,14 +105,11 @@ pub use config::Format;
 pub use config::raw::{Mode, OnReject};
 pub use config::{DEFAULT_MAX_CONFIG_BYTES, read_config_file};
 pub use csrf::{Csrf, CsrfMode, CsrfPass, CsrfRefusal, CsrfSummary, CsrfVerdict, csrf_safe_method};
-pub use decision::{
-    Action, Decision, OWNED_HEADERS, OriginTrust, Refusal, RequestHead, RequestKind,
-    UntrustedOrigin, vary_merge,
-};
+pub use decision::Refusal;
 pub use diagnostic::{
     ConfigErrors, Diagnostic, Location, Severity, SourceKind, SourceSpan, did_you_mean,
 };
-pub use handle::{PolicyHandle, PolicySource, Versioned};
+pub use handle::PolicyHandle;
 pub use load::Load;
 pub use origin::MAX_ORIGIN_LEN;
 pub use policy::{Policy, RuleSummary};

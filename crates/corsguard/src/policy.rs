@@ -19,7 +19,8 @@ use crate::origin::{OriginMatcher, OriginPattern};
 /// `Result` and none panics. Cloning is cheap (an `Arc`).
 ///
 /// ```
-/// use corsguard::{Policy, RequestHead};
+/// use corsguard::Policy;
+/// use corsguard::adapter::RequestHead;
 /// let policy = Policy::from_yaml_str(r#"
 /// defaults:
 ///   allow_origins: ['https://app.example.com']
@@ -238,7 +239,7 @@ impl Policy {
             .collect()
     }
 
-    /// The `upstream` of path rule `index` (from [`crate::Decision::rule_index`]).
+    /// The `upstream` of path rule `index` (from [`crate::adapter::Decision::rule_index`]).
     pub fn rule_upstream(&self, index: Option<usize>) -> Option<&str> {
         match index {
             Some(i) => self.inner.rules.get(i)?.upstream.as_deref(),

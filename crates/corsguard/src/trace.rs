@@ -35,7 +35,7 @@ impl Tracer for NoTrace {}
 /// ```
 /// let p = corsguard::Policy::from_yaml_str("defaults: {allow_origins: ['https://a.example']}")?;
 /// let req = http::Request::get("/x").header("origin", "https://a.example").body(())?;
-/// let (_decision, trace) = p.explain(&corsguard::RequestHead::from_request(&req));
+/// let (_decision, trace) = p.explain(&corsguard::adapter::RequestHead::from_request(&req));
 /// let step = trace.steps.iter().find(|s| s.check == "origin").unwrap();
 /// assert_eq!(step.passed, Some(true));
 /// assert!(step.to_string().starts_with("[pass] origin: "));
@@ -107,7 +107,8 @@ impl fmt::Display for Fix {
 /// Why a decision was taken. Serialisable (for `--format json`) and `Display`able.
 ///
 /// ```
-/// use corsguard::{Policy, RequestHead};
+/// use corsguard::Policy;
+/// use corsguard::adapter::RequestHead;
 /// let p = Policy::builder().allow_origin("https://a.example").build()?;
 /// let o = http::HeaderValue::from_static("https://evil.example");
 /// let mut head = RequestHead::new("GET", "/x");
@@ -438,7 +439,8 @@ impl Policy {
     /// Decides a request and explains the decision.
     ///
     /// ```
-    /// use corsguard::{Policy, RequestHead};
+    /// use corsguard::Policy;
+    /// use corsguard::adapter::RequestHead;
     /// let p = Policy::builder().allow_origin("https://a.example").allow_methods(["PUT"]).build()?;
     /// let (o, m) = (http::HeaderValue::from_static("https://a.example"), http::HeaderValue::from_static("DELETE"));
     /// let mut head = RequestHead::new("OPTIONS", "/");

@@ -3,7 +3,8 @@
 //! response with the decision applied.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use corsguard::{Action, Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::{Action, RequestHead};
 use corsguard_testkit::{ENGINE_HOST, Observed, app_response, request_headers, run_all};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 

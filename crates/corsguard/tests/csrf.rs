@@ -3,7 +3,8 @@
 //! tests/cases/10-csrf.yaml (engine, both middlewares, the gateway and nginx).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use corsguard::{Csrf, CsrfMode, CsrfRefusal, CsrfVerdict, PathRule, Policy, RequestHead};
+use corsguard::adapter::RequestHead;
+use corsguard::{Csrf, CsrfMode, CsrfRefusal, CsrfVerdict, PathRule, Policy};
 
 fn codes(e: &corsguard::ConfigErrors) -> Vec<(&'static str, String)> {
     e.diagnostics()
@@ -140,7 +141,7 @@ fn csrf_applies_on_a_cors_false_rule_with_trusted_origins_only() {
     };
     assert_eq!(
         d.action(),
-        corsguard::Action::Respond(http::StatusCode::FORBIDDEN)
+        corsguard::adapter::Action::Respond(http::StatusCode::FORBIDDEN)
     );
     // No CORS headers under cors: false, but the reason in the body.
     let (_, headers) = d.response_parts().unwrap();
@@ -173,7 +174,7 @@ fn report_mode_reports_and_changes_nothing() {
             enforced: false
         }
     );
-    assert_eq!(d.action(), corsguard::Action::Forward);
+    assert_eq!(d.action(), corsguard::adapter::Action::Forward);
     assert!(d.body().is_empty() && d.is_refused());
     let (_, trace) = p.decide_traced(&h);
     let trace = trace.expect("a refusal is traced");

@@ -3,7 +3,8 @@
 //! it and says why.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use corsguard::{Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::RequestHead;
 
 fn aceh(p: &Policy) -> String {
     let o = http::HeaderValue::from_static("https://app.example.com");

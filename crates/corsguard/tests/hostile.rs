@@ -2,7 +2,8 @@
 //! `decide` bench (the 1 MiB rows), never timed here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use corsguard::{Policy, Refusal, RequestHead};
+use corsguard::adapter::RequestHead;
+use corsguard::{Policy, Refusal};
 
 const MIB: usize = 1 << 20;
 

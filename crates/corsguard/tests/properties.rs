@@ -4,7 +4,8 @@
 //! config text.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use corsguard::{Action, Policy, RequestHead};
+use corsguard::Policy;
+use corsguard::adapter::{Action, RequestHead};
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 

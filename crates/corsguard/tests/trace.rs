@@ -2,7 +2,8 @@
 //! (the first check that failed), even when later checks fail too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use corsguard::{Policy, Refusal, RequestHead};
+use corsguard::adapter::RequestHead;
+use corsguard::{Policy, Refusal};
 
 fn policy() -> Policy {
     Policy::from_yaml_str(

@@ -12,7 +12,7 @@ impl Decision {
     ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
-    /// let head = corsguard::RequestHead::new("GET", "/");
+    /// let head = corsguard::adapter::RequestHead::new("GET", "/");
     /// p.decide_silent(&head).log_refusal(&head); // not refused: writes nothing
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```

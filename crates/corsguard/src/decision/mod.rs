@@ -42,7 +42,8 @@ impl Policy {
     /// `tracing` (debug: full trace; info: one line per refused request).
     ///
     /// ```
-    /// use corsguard::{Policy, RequestHead, Action};
+    /// use corsguard::Policy;
+    /// use corsguard::adapter::{RequestHead, Action};
     /// let p = Policy::builder().allow_origin("https://a.example").build()?;
     /// let head = RequestHead::new("GET", "/");
     /// let d = p.decide(&head);
@@ -83,7 +84,7 @@ impl Policy {
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
     /// let o = http::HeaderValue::from_static("https://b.example");
-    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// let mut head = corsguard::adapter::RequestHead::new("GET", "/");
     /// head.push_header(&http::header::ORIGIN, &o);
     /// let (d, trace) = p.decide_traced(&head);
     /// assert!(d.refusal().is_some());
@@ -114,7 +115,7 @@ impl Policy {
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
     /// let o = http::HeaderValue::from_static("https://b.example");
-    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// let mut head = corsguard::adapter::RequestHead::new("GET", "/");
     /// head.push_header(&http::header::ORIGIN, &o);
     /// let d = p.decide_silent(&head);
     /// assert_eq!(d.refusal(), Some(corsguard::Refusal::OriginNotAllowed));

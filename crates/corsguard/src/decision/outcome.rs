@@ -10,7 +10,7 @@ use crate::csrf::CsrfVerdict;
 /// What kind of request this is, per Fetch.
 ///
 /// ```
-/// assert_eq!(corsguard::RequestKind::Preflight.to_string(), "preflight");
+/// assert_eq!(corsguard::adapter::RequestKind::Preflight.to_string(), "preflight");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -103,7 +103,7 @@ impl std::fmt::Display for Refusal {
 /// What the adapter must do with the request.
 ///
 /// ```
-/// assert_eq!(corsguard::Action::Respond(http::StatusCode::NO_CONTENT), corsguard::Action::Respond(http::StatusCode::NO_CONTENT));
+/// assert_eq!(corsguard::adapter::Action::Respond(http::StatusCode::NO_CONTENT), corsguard::adapter::Action::Respond(http::StatusCode::NO_CONTENT));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -156,14 +156,15 @@ impl Decision {
     /// [`Decision::body`] naming the reason.
     ///
     /// ```
-    /// use corsguard::{CsrfRefusal, CsrfVerdict, Policy, RequestHead};
+    /// use corsguard::{CsrfRefusal, CsrfVerdict, Policy};
+    /// use corsguard::adapter::RequestHead;
     /// let p = Policy::from_yaml_str("defaults: {allow_origins: ['https://app.example'], csrf: {mode: enforce}}")?;
     /// let mut h = RequestHead::new("POST", "/transfer");
     /// h.push_header_bytes("origin", b"https://evil.example");
     /// h.push_header_bytes("sec-fetch-site", b"cross-site");
     /// let d = p.decide(&h);
     /// assert_eq!(d.csrf(), CsrfVerdict::Refused { refusal: CsrfRefusal::CrossSite, enforced: true });
-    /// assert_eq!(d.action(), corsguard::Action::Respond(http::StatusCode::FORBIDDEN));
+    /// assert_eq!(d.action(), corsguard::adapter::Action::Respond(http::StatusCode::FORBIDDEN));
     /// assert!(d.body().starts_with("403 Forbidden"));
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
@@ -176,7 +177,7 @@ impl Decision {
     ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
-    /// assert!(p.decide(&corsguard::RequestHead::new("GET", "/")).body().is_empty());
+    /// assert!(p.decide(&corsguard::adapter::RequestHead::new("GET", "/")).body().is_empty());
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn body(&self) -> &'static str {
@@ -193,7 +194,7 @@ impl Decision {
     ///
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
-    /// assert!(!p.decide(&corsguard::RequestHead::new("GET", "/")).is_refused());
+    /// assert!(!p.decide(&corsguard::adapter::RequestHead::new("GET", "/")).is_refused());
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
     pub fn is_refused(&self) -> bool {

@@ -16,7 +16,7 @@ const ACRPN: HeaderName = HeaderName::from_static("access-control-request-privat
 /// `Origin`, `Access-Control-Request-*` header values. Adapters build it without copying.
 ///
 /// ```
-/// use corsguard::RequestHead;
+/// use corsguard::adapter::RequestHead;
 /// let req = http::Request::builder()
 ///     .method("OPTIONS")
 ///     .uri("https://api.example.com/v1/items")
@@ -52,7 +52,7 @@ impl<'a> RequestHead<'a> {
     /// A head with a method and path, and no headers yet.
     ///
     /// ```
-    /// let h = corsguard::RequestHead::new("GET", "/");
+    /// let h = corsguard::adapter::RequestHead::new("GET", "/");
     /// assert!(h.origin().is_none());
     /// ```
     pub fn new(method: &'a str, path: &'a str) -> Self {
@@ -79,7 +79,7 @@ impl<'a> RequestHead<'a> {
     /// same-origin check.
     ///
     /// ```
-    /// let h = corsguard::RequestHead::new("GET", "/").with_host(Some("api.example.com:8443"));
+    /// let h = corsguard::adapter::RequestHead::new("GET", "/").with_host(Some("api.example.com:8443"));
     /// assert_eq!(h.host(), Some("api.example.com:8443"));
     /// ```
     pub fn with_host(mut self, host: Option<&'a str>) -> Self {
@@ -90,7 +90,7 @@ impl<'a> RequestHead<'a> {
     /// Sets the scheme the client used (`http` or `https`), for the same-origin check.
     ///
     /// ```
-    /// let h = corsguard::RequestHead::new("GET", "/").with_scheme(Some("https"));
+    /// let h = corsguard::adapter::RequestHead::new("GET", "/").with_scheme(Some("https"));
     /// assert_eq!(h.scheme(), Some("https"));
     /// ```
     pub fn with_scheme(mut self, scheme: Option<&'a str>) -> Self {
@@ -103,7 +103,7 @@ impl<'a> RequestHead<'a> {
     ///
     /// ```
     /// let v = http::HeaderValue::from_static("https://a.example");
-    /// let mut h = corsguard::RequestHead::new("GET", "/");
+    /// let mut h = corsguard::adapter::RequestHead::new("GET", "/");
     /// h.push_header(&http::header::ORIGIN, &v);
     /// assert_eq!(h.origin(), Some(&b"https://a.example"[..]));
     /// ```
@@ -120,7 +120,7 @@ impl<'a> RequestHead<'a> {
     /// (`name` compared case-insensitively).
     ///
     /// ```
-    /// let mut h = corsguard::RequestHead::new("OPTIONS", "/");
+    /// let mut h = corsguard::adapter::RequestHead::new("OPTIONS", "/");
     /// h.push_header_bytes("Access-Control-Request-Headers", b"x-a");
     /// h.push_header_bytes("access-control-request-headers", b"x-b");
     /// assert_eq!(h.request_header_lines().len(), 2);
@@ -144,7 +144,7 @@ impl<'a> RequestHead<'a> {
     ///
     /// ```
     /// let (parts, _) = http::Request::builder().uri("/x").header("host", "a.example").body(()).unwrap().into_parts();
-    /// let h = corsguard::RequestHead::from_parts(&parts);
+    /// let h = corsguard::adapter::RequestHead::from_parts(&parts);
     /// assert_eq!(h.host(), Some("a.example"));
     /// ```
     pub fn from_parts(parts: &'a http::request::Parts) -> Self {
@@ -155,7 +155,7 @@ impl<'a> RequestHead<'a> {
     ///
     /// ```
     /// let req = http::Request::get("/").body(()).unwrap();
-    /// assert_eq!(corsguard::RequestHead::from_request(&req).method(), "GET");
+    /// assert_eq!(corsguard::adapter::RequestHead::from_request(&req).method(), "GET");
     /// ```
     pub fn from_request<B>(req: &'a http::Request<B>) -> Self {
         Self::from_components(req.method(), req.uri(), req.headers())
@@ -169,7 +169,7 @@ impl<'a> RequestHead<'a> {
     /// let m = http::Method::GET;
     /// let u: http::Uri = "/p".parse().unwrap();
     /// let h = http::HeaderMap::new();
-    /// assert_eq!(corsguard::RequestHead::from_components(&m, &u, &h).path(), "/p");
+    /// assert_eq!(corsguard::adapter::RequestHead::from_components(&m, &u, &h).path(), "/p");
     /// ```
     pub fn from_components(
         method: &'a http::Method,
@@ -259,7 +259,7 @@ impl<'a> RequestHead<'a> {
     /// for methods other than `GET`, `HEAD` and `OPTIONS`: the CSRF check needs it only there).
     ///
     /// ```
-    /// let mut h = corsguard::RequestHead::new("POST", "/");
+    /// let mut h = corsguard::adapter::RequestHead::new("POST", "/");
     /// h.push_header_bytes("Sec-Fetch-Site", b"cross-site");
     /// assert_eq!(h.sec_fetch_site(), Some(&b"cross-site"[..]));
     /// ```

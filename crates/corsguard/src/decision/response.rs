@@ -74,7 +74,7 @@ impl Decision {
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").build()?;
     /// let origin = http::HeaderValue::from_static("https://a.example");
-    /// let mut head = corsguard::RequestHead::new("GET", "/");
+    /// let mut head = corsguard::adapter::RequestHead::new("GET", "/");
     /// head.push_header(&http::header::ORIGIN, &origin);
     /// let mut resp = http::HeaderMap::new();
     /// resp.insert("vary", "Accept-Encoding".parse().unwrap());
@@ -132,7 +132,7 @@ impl Decision {
     /// ```
     /// let p = corsguard::Policy::builder().allow_origin("https://a.example").allow_methods(["PUT"]).build()?;
     /// let (o, m) = (http::HeaderValue::from_static("https://a.example"), http::HeaderValue::from_static("PUT"));
-    /// let mut head = corsguard::RequestHead::new("OPTIONS", "/");
+    /// let mut head = corsguard::adapter::RequestHead::new("OPTIONS", "/");
     /// head.push_header(&http::header::ORIGIN, &o);
     /// head.push_header(&http::header::ACCESS_CONTROL_REQUEST_METHOD, &m);
     /// let d = p.decide(&head);

@@ -22,7 +22,7 @@ impl OriginTrust {
     /// `true` for [`OriginTrust::Untrusted`].
     ///
     /// ```
-    /// assert!(!corsguard::OriginTrust::NoOrigin.is_untrusted());
+    /// assert!(!corsguard::adapter::OriginTrust::NoOrigin.is_untrusted());
     /// ```
     pub fn is_untrusted(self) -> bool {
         matches!(self, OriginTrust::Untrusted(_))
@@ -49,7 +49,7 @@ impl UntrustedOrigin {
     /// A short explanation for logs and error bodies.
     ///
     /// ```
-    /// assert!(corsguard::UntrustedOrigin::OnlyWildcard.describe().contains('*'));
+    /// assert!(corsguard::adapter::UntrustedOrigin::OnlyWildcard.describe().contains('*'));
     /// ```
     pub fn describe(self) -> &'static str {
         match self {
@@ -75,7 +75,8 @@ impl Policy {
     /// origin check uses this (a handshake carries cookies, so `*` must not admit it).
     ///
     /// ```
-    /// use corsguard::{OriginTrust, Policy, RequestHead, UntrustedOrigin};
+    /// use corsguard::Policy;
+    /// use corsguard::adapter::{OriginTrust, RequestHead, UntrustedOrigin};
     /// let p = Policy::from_yaml_str(r#"
     /// defaults: { allow_origins: ['https://app.example.com'] }
     /// paths: [{ path: /public/, allow_origins: ['*'] }]

@@ -128,9 +128,9 @@ pub(crate) fn merge_vary_values<'v>(
 /// not `http::HeaderMap`. Returns the single replacement line, or `None` if nothing changes.
 ///
 /// ```
-/// let v = corsguard::vary_merge([&b"accept-encoding"[..]], ["Origin"]).unwrap();
+/// let v = corsguard::adapter::vary_merge([&b"accept-encoding"[..]], ["Origin"]).unwrap();
 /// assert_eq!(v, "accept-encoding, Origin");
-/// assert!(corsguard::vary_merge([&b"origin"[..]], ["Origin"]).is_none());
+/// assert!(corsguard::adapter::vary_merge([&b"origin"[..]], ["Origin"]).is_none());
 /// ```
 pub fn vary_merge<'v, 't>(
     existing: impl IntoIterator<Item = &'v [u8]>,

@@ -244,7 +244,7 @@ fn cors_route(out: &mut String, rule: &str, c: &CorsModel, w: &mut Warnings) {
         }
     }
     out.push_str("      headers:\n        response:\n          remove:\n");
-    for h in &corsguard::OWNED_HEADERS {
+    for h in &corsguard::adapter::OWNED_HEADERS {
         let _ = writeln!(out, "            - {}", h.as_str());
     }
     if !set.is_empty() {
