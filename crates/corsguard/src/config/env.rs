@@ -2,7 +2,7 @@
 //! django-cors-headers) and `CORSGUARD_<OPTION>` replace the corresponding `defaults:` values.
 //! Values go through the same validation as file values; diagnostics name the variable.
 
-use super::raw::{Mode, OnReject, RawConfig, RawOrigin, V};
+use super::raw::{Mode, OnReject, RawConfig, RawOptions, RawOrigin, V};
 use crate::Code;
 use crate::diagnostic::{Diagnostic, Location, Severity, SourceKind, did_you_mean};
 
@@ -145,13 +145,27 @@ impl EnvCtx<'_> {
 /// Applies the variables to `cfg.defaults`.
 pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut Vec<Diagnostic>) {
     let mut cx = EnvCtx { diags };
+    let d = &mut cfg.defaults;
+    allow_origins(&mut cx, vars, d);
+    for (name, value) in vars {
+        let Some(opt) = name.strip_prefix("CORSGUARD_") else {
+            continue;
+        };
+        if RESERVED.contains(&name.as_str()) {
+            continue;
+        }
+        option(&mut cx, d, name, opt, value);
+    }
+}
+
+/// The allow-list: `CORS_ALLOWED_ORIGINS` (django-cors-headers' name), its old alias
+/// `CORS_ORIGIN_WHITELIST`, or `CORSGUARD_ALLOW_ORIGINS`.
+fn allow_origins(cx: &mut EnvCtx<'_>, vars: &[(String, String)], d: &mut RawOptions) {
     let get = |name: &str| {
         vars.iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let d = &mut cfg.defaults;
-
     let origins_var = match (get("CORS_ALLOWED_ORIGINS"), get("CORS_ORIGIN_WHITELIST")) {
         (Some(v), Some(_)) => {
             cx.diag(
@@ -171,117 +185,108 @@ pub(crate) fn apply(cfg: &mut RawConfig, vars: &[(String, String)], diags: &mut 
     if let Some((var, value)) = origins_var
         && let Some(list) = cx.list(var, "defaults.allow_origins", value)
     {
-        d.allow_origins = Some(V::new(
-            list.value
-                .into_iter()
-                .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
-                .collect(),
-            list.loc,
-        ));
+        d.allow_origins = Some(origin_list(list));
     }
+}
 
-    for (name, value) in vars {
-        let Some(opt) = name.strip_prefix("CORSGUARD_") else {
-            continue;
-        };
-        if RESERVED.contains(&name.as_str()) {
-            continue;
+/// Origins read from a list variable, as `allow_origins` entries.
+fn origin_list(list: V<Vec<V<String>>>) -> V<Vec<V<RawOrigin>>> {
+    V::new(
+        list.value
+            .into_iter()
+            .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
+            .collect(),
+        list.loc,
+    )
+}
+
+/// One `CORSGUARD_<OPTION>` variable (`opt` is its name without the prefix).
+fn option(cx: &mut EnvCtx<'_>, d: &mut RawOptions, name: &str, opt: &str, value: &str) {
+    let path = format!("defaults.{}", opt.to_ascii_lowercase());
+    match name {
+        "CORSGUARD_ALLOW_ORIGINS" => {}
+        "CORSGUARD_ALLOW_METHODS" => d.allow_methods = cx.list(name, &path, value),
+        "CORSGUARD_ALLOW_HEADERS" => d.allow_headers = cx.list(name, &path, value),
+        "CORSGUARD_EXPOSE_HEADERS" => d.expose_headers = cx.list(name, &path, value),
+        "CORSGUARD_ALLOW_CREDENTIALS" => d.allow_credentials = cx.bool(name, &path, value),
+        "CORSGUARD_ALLOW_PRIVATE_NETWORK" => d.allow_private_network = cx.bool(name, &path, value),
+        "CORSGUARD_ALLOW_NULL_ORIGIN" => d.allow_null_origin = cx.bool(name, &path, value),
+        "CORSGUARD_SKIP_SAME_ORIGIN" => d.skip_same_origin = cx.bool(name, &path, value),
+        "CORSGUARD_PREFLIGHT_PASSTHROUGH" => {
+            d.preflight_passthrough = cx.bool(name, "defaults.preflight.passthrough", value)
         }
-        let path = format!("defaults.{}", opt.to_ascii_lowercase());
-        match name.as_str() {
-            "CORSGUARD_ALLOW_ORIGINS" => {}
-            "CORSGUARD_ALLOW_METHODS" => d.allow_methods = cx.list(name, &path, value),
-            "CORSGUARD_ALLOW_HEADERS" => d.allow_headers = cx.list(name, &path, value),
-            "CORSGUARD_EXPOSE_HEADERS" => d.expose_headers = cx.list(name, &path, value),
-            "CORSGUARD_ALLOW_CREDENTIALS" => d.allow_credentials = cx.bool(name, &path, value),
-            "CORSGUARD_ALLOW_PRIVATE_NETWORK" => {
-                d.allow_private_network = cx.bool(name, &path, value)
-            }
-            "CORSGUARD_ALLOW_NULL_ORIGIN" => d.allow_null_origin = cx.bool(name, &path, value),
-            "CORSGUARD_SKIP_SAME_ORIGIN" => d.skip_same_origin = cx.bool(name, &path, value),
-            "CORSGUARD_PREFLIGHT_PASSTHROUGH" => {
-                d.preflight_passthrough = cx.bool(name, "defaults.preflight.passthrough", value)
-            }
-            "CORSGUARD_ALLOW_INSECURE_ORIGINS_WITH_CREDENTIALS" => {
-                d.allow_insecure_origins_with_credentials = cx.bool(name, &path, value)
-            }
-            "CORSGUARD_ALLOW_PUBLIC_SUFFIX_WILDCARDS_WITH_CREDENTIALS" => {
-                d.allow_public_suffix_wildcards_with_credentials = cx.bool(name, &path, value)
-            }
-            "CORSGUARD_MAX_AGE" => d.max_age = cx.int(name, &path, value),
-            "CORSGUARD_PREFLIGHT_STATUS" => {
-                d.preflight_status = cx.int(name, "defaults.preflight.status", value)
-            }
-            "CORSGUARD_FORCED_ALLOW_ORIGIN" => {
-                d.forced_allow_origin =
-                    Some(V::new(value.trim().to_owned(), EnvCtx::loc(name, &path)))
-            }
-            "CORSGUARD_ON_REJECT" => match value.trim() {
-                "omit" => d.on_reject = Some(V::new(OnReject::Omit, EnvCtx::loc(name, &path))),
-                "forbid" => d.on_reject = Some(V::new(OnReject::Forbid, EnvCtx::loc(name, &path))),
-                other => cx.diag(
+        "CORSGUARD_ALLOW_INSECURE_ORIGINS_WITH_CREDENTIALS" => {
+            d.allow_insecure_origins_with_credentials = cx.bool(name, &path, value)
+        }
+        "CORSGUARD_ALLOW_PUBLIC_SUFFIX_WILDCARDS_WITH_CREDENTIALS" => {
+            d.allow_public_suffix_wildcards_with_credentials = cx.bool(name, &path, value)
+        }
+        "CORSGUARD_MAX_AGE" => d.max_age = cx.int(name, &path, value),
+        "CORSGUARD_PREFLIGHT_STATUS" => {
+            d.preflight_status = cx.int(name, "defaults.preflight.status", value)
+        }
+        "CORSGUARD_FORCED_ALLOW_ORIGIN" => {
+            d.forced_allow_origin = Some(V::new(value.trim().to_owned(), EnvCtx::loc(name, &path)))
+        }
+        "CORSGUARD_ON_REJECT" => match value.trim() {
+            "omit" => d.on_reject = Some(V::new(OnReject::Omit, EnvCtx::loc(name, &path))),
+            "forbid" => d.on_reject = Some(V::new(OnReject::Forbid, EnvCtx::loc(name, &path))),
+            other => cx.diag(
+                Severity::Error,
+                Code::InvalidValue,
+                name,
+                &path,
+                format!("{name}=`{other}` is not `omit` or `forbid`"),
+                None,
+            ),
+        },
+        "CORSGUARD_CSRF_MODE" => {
+            let path = "defaults.csrf.mode";
+            match crate::csrf::CsrfMode::parse(value.trim()) {
+                Some(m) => d.csrf_mode = Some(V::new(m, EnvCtx::loc(name, path))),
+                None => cx.diag(
                     Severity::Error,
                     Code::InvalidValue,
                     name,
-                    &path,
-                    format!("{name}=`{other}` is not `omit` or `forbid`"),
-                    None,
-                ),
-            },
-            "CORSGUARD_CSRF_MODE" => {
-                let path = "defaults.csrf.mode";
-                match crate::csrf::CsrfMode::parse(value.trim()) {
-                    Some(m) => d.csrf_mode = Some(V::new(m, EnvCtx::loc(name, path))),
-                    None => cx.diag(
-                        Severity::Error,
-                        Code::InvalidValue,
-                        name,
-                        path,
-                        format!(
-                            "{name}=`{}` is not `off`, `enforce` or `report`",
-                            value.trim()
-                        ),
-                        None,
+                    path,
+                    format!(
+                        "{name}=`{}` is not `off`, `enforce` or `report`",
+                        value.trim()
                     ),
-                }
-            }
-            "CORSGUARD_CSRF_TRUSTED_ORIGINS" => {
-                if let Some(list) = cx.list(name, "defaults.csrf.trusted_origins", value) {
-                    d.csrf_trusted_origins = Some(V::new(
-                        list.value
-                            .into_iter()
-                            .map(|s| V::new(RawOrigin::Text(s.value), s.loc))
-                            .collect(),
-                        list.loc,
-                    ));
-                }
-            }
-            "CORSGUARD_CSRF_ALLOW_SAME_SITE" => {
-                d.csrf_allow_same_site = cx.bool(name, "defaults.csrf.allow_same_site", value)
-            }
-            "CORSGUARD_MODE" => match value.trim() {
-                "enforce" => d.mode = Some(V::new(Mode::Enforce, EnvCtx::loc(name, &path))),
-                "shadow" => d.mode = Some(V::new(Mode::Shadow, EnvCtx::loc(name, &path))),
-                other => cx.diag(
-                    Severity::Error,
-                    Code::InvalidValue,
-                    name,
-                    &path,
-                    format!("{name}=`{other}` is not `enforce` or `shadow`"),
                     None,
                 ),
-            },
-            _ => {
-                let hint = did_you_mean(name, OPTION_VARS).map(|s| format!("did you mean {s}?"));
-                cx.diag(
-                    Severity::Warning,
-                    Code::EnvUnknown,
-                    name,
-                    "",
-                    format!("{name} is not a corsguard option variable; it is ignored"),
-                    hint,
-                );
             }
+        }
+        "CORSGUARD_CSRF_TRUSTED_ORIGINS" => {
+            if let Some(list) = cx.list(name, "defaults.csrf.trusted_origins", value) {
+                d.csrf_trusted_origins = Some(origin_list(list));
+            }
+        }
+        "CORSGUARD_CSRF_ALLOW_SAME_SITE" => {
+            d.csrf_allow_same_site = cx.bool(name, "defaults.csrf.allow_same_site", value)
+        }
+        "CORSGUARD_MODE" => match value.trim() {
+            "enforce" => d.mode = Some(V::new(Mode::Enforce, EnvCtx::loc(name, &path))),
+            "shadow" => d.mode = Some(V::new(Mode::Shadow, EnvCtx::loc(name, &path))),
+            other => cx.diag(
+                Severity::Error,
+                Code::InvalidValue,
+                name,
+                &path,
+                format!("{name}=`{other}` is not `enforce` or `shadow`"),
+                None,
+            ),
+        },
+        _ => {
+            let hint = did_you_mean(name, OPTION_VARS).map(|s| format!("did you mean {s}?"));
+            cx.diag(
+                Severity::Warning,
+                Code::EnvUnknown,
+                name,
+                "",
+                format!("{name} is not a corsguard option variable; it is ignored"),
+                hint,
+            );
         }
     }
 }

@@ -26,15 +26,6 @@ pub(super) fn compile(
     allow_null: bool,
     d: &mut Diags,
 ) -> Origins {
-    let tolerate_insecure = o
-        .allow_insecure_origins_with_credentials
-        .as_ref()
-        .is_some_and(|v| v.value);
-    let tolerate_psl = o
-        .allow_public_suffix_wildcards_with_credentials
-        .as_ref()
-        .is_some_and(|v| v.value);
-
     let mut patterns: Vec<OriginPattern> = Vec::new();
     let mut canon_seen: HashSet<String> = HashSet::new();
     let mut any_loc: Option<Location> = None;
@@ -71,35 +62,7 @@ pub(super) fn compile(
                 _ => {}
             }
             if credentials {
-                let cred_loc = o
-                    .allow_credentials
-                    .as_ref()
-                    .map(|v| &v.loc)
-                    .unwrap_or(&entry.loc);
-                if !pat.is_secure()
-                    && !matches!(pat, OriginPattern::Any | OriginPattern::Regex(_))
-                    && !tolerate_insecure
-                {
-                    d.error(
-                        Code::OriginInsecureCredentials,
-                        closest(&entry.loc, cred_loc),
-                        format!("`{canon}` is not https: with credentials, anyone on the network path can impersonate it and read credentialed responses"),
-                        Some(format!(
-                            "use `{}`, or set `allow_insecure_origins_with_credentials: true` if you accept the risk",
-                            canon.replacen("http://", "https://", 1).replacen("ws://", "wss://", 1)
-                        )),
-                    );
-                }
-                if let Some(base) = pat.public_suffix_base()
-                    && !tolerate_psl
-                {
-                    d.error(
-                            Code::OriginPublicSuffixCredentials,
-                            closest(&entry.loc, cred_loc),
-                            format!("`{canon}` admits every site under the public suffix `{base}` (sites of unrelated owners) with credentials"),
-                            Some("list the exact origins you trust, or set `allow_public_suffix_wildcards_with_credentials: true`".into()),
-                        );
-                }
+                check_credentialed(o, &pat, &canon, &entry.loc, d);
             }
             patterns.push(pat);
         }
@@ -140,5 +103,54 @@ pub(super) fn compile(
     Origins {
         patterns,
         any: any_origin,
+    }
+}
+
+/// The checks an entry gets when the option set sends credentials: plain-http origins and
+/// public-suffix wildcards, each with its tolerance switch.
+fn check_credentialed(
+    o: &RawOptions,
+    pat: &OriginPattern,
+    canon: &str,
+    entry_loc: &Location,
+    d: &mut Diags,
+) {
+    let tolerate_insecure = o
+        .allow_insecure_origins_with_credentials
+        .as_ref()
+        .is_some_and(|v| v.value);
+    let tolerate_psl = o
+        .allow_public_suffix_wildcards_with_credentials
+        .as_ref()
+        .is_some_and(|v| v.value);
+
+    let cred_loc = o
+        .allow_credentials
+        .as_ref()
+        .map(|v| &v.loc)
+        .unwrap_or(entry_loc);
+    if !pat.is_secure()
+        && !matches!(pat, OriginPattern::Any | OriginPattern::Regex(_))
+        && !tolerate_insecure
+    {
+        d.error(
+            Code::OriginInsecureCredentials,
+            closest(entry_loc, cred_loc),
+            format!("`{canon}` is not https: with credentials, anyone on the network path can impersonate it and read credentialed responses"),
+            Some(format!(
+                "use `{}`, or set `allow_insecure_origins_with_credentials: true` if you accept the risk",
+                canon.replacen("http://", "https://", 1).replacen("ws://", "wss://", 1)
+            )),
+        );
+    }
+    if let Some(base) = pat.public_suffix_base()
+        && !tolerate_psl
+    {
+        d.error(
+            Code::OriginPublicSuffixCredentials,
+            closest(entry_loc, cred_loc),
+            format!("`{canon}` admits every site under the public suffix `{base}` (sites of unrelated owners) with credentials"),
+            Some("list the exact origins you trust, or set `allow_public_suffix_wildcards_with_credentials: true`".into()),
+        );
     }
 }
