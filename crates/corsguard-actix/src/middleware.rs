@@ -4,10 +4,8 @@ use std::future::{Ready, ready};
 use std::path::Path;
 
 use actix_web::Error;
-use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::StatusCode;
 use corsguard::adapter::{Action, PolicySource};
 use corsguard::{ConfigErrors, Policy, PolicyHandle};
 
@@ -201,24 +199,8 @@ where
                 .decide(&translate::request_head(&req, info.scheme()))
         };
         match decision.action() {
-            Action::Respond(status) => {
-                let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::FORBIDDEN);
-                let body = decision.body();
-                let mut res = if body.is_empty() {
-                    HttpResponse::new(status)
-                } else {
-                    // An enforced CSRF refusal: the reason and the fix, as text.
-                    HttpResponse::build(status)
-                        .content_type("text/plain; charset=utf-8")
-                        .body(body)
-                };
-                translate::apply(&decision, res.headers_mut());
-                if let Some(r) = decision.csrf().refusal() {
-                    res.headers_mut().insert(
-                        actix_web::http::header::HeaderName::from_static("x-corsguard-csrf"),
-                        actix_web::http::header::HeaderValue::from_static(r.code()),
-                    );
-                }
+            Action::Respond(_) => {
+                let res = translate::respond(&decision);
                 CorsResponseFuture::ready(req.into_response(res).map_into_right_body())
             }
             Action::Forward => CorsResponseFuture::inner(self.service.call(req), Some(decision)),

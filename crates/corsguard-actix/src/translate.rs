@@ -2,7 +2,10 @@
 //! request head going in (header bytes, no copies), the decision's headers going out
 //! (ARCHITECTURE.md, adapter contract step 4).
 
+use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
 use actix_web::dev::ServiceRequest;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use corsguard::adapter::{Decision, OWNED_HEADERS, RequestHead, vary_merge};
 
@@ -57,6 +60,30 @@ pub(crate) fn request_head<'r>(req: &'r ServiceRequest, scheme: &'r str) -> Requ
 
 /// Writes `decision` into actix response headers: removes the app's CORS headers (enforced
 /// rules), sets the decision's (replacing, never appending), merges `Vary` into one line.
+/// The complete answer for `Action::Respond`: the engine's `response_parts` (status, CORS
+/// headers, `Vary`, a CSRF refusal's `X-Corsguard-Csrf` and content type) and its body.
+/// actix writes `Content-Length` itself from the body.
+pub(crate) fn respond(decision: &Decision) -> HttpResponse {
+    let Some((status, parts)) = decision.response_parts() else {
+        return HttpResponse::new(StatusCode::FORBIDDEN);
+    };
+    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::FORBIDDEN);
+    let mut res = HttpResponse::with_body(status, BoxBody::new(decision.body()));
+    let headers = res.headers_mut();
+    for (name, value) in &parts {
+        if name.as_str() == "content-length" {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    res
+}
+
 pub(crate) fn apply(decision: &Decision, headers: &mut HeaderMap) {
     if decision.owns_cors_headers() {
         for name in &OWNED_HEADERS {

@@ -13,8 +13,8 @@ use crate::metrics::Metrics;
 /// counts as open (gauge and permit). A WebSocket tunnel takes it over from the connection
 /// it was upgraded from, so tunnels stay under the limit.
 pub(crate) struct ConnSlot {
-    pub(crate) _permit: OwnedSemaphorePermit,
-    pub(crate) metrics: Arc<Metrics>,
+    _permit: OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
 }
 
 impl ConnSlot {
@@ -37,15 +37,15 @@ impl Drop for ConnSlot {
 /// (progress) timeout, and the connection's slot.
 pub(crate) struct ConnActivity {
     pub(crate) start: Instant,
-    pub(crate) in_flight: AtomicUsize,
-    pub(crate) last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+    last_ms: AtomicU64,
     /// Set by the first request (until then `client_header_read` bounds the connection).
     pub(crate) requested: AtomicBool,
     /// Response bodies being streamed now.
-    pub(crate) streaming: AtomicUsize,
+    streaming: AtomicUsize,
     /// When a response body last moved.
-    pub(crate) progress_ms: AtomicU64,
-    pub(crate) slot: Mutex<Option<ConnSlot>>,
+    progress_ms: AtomicU64,
+    slot: Mutex<Option<ConnSlot>>,
 }
 
 impl ConnActivity {
@@ -61,7 +61,7 @@ impl ConnActivity {
         })
     }
 
-    pub(crate) fn now_ms(&self) -> u64 {
+    fn now_ms(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
@@ -112,8 +112,8 @@ impl Drop for ActiveGuard {
 
 /// Held while a response body streams: its frames are the connection's progress.
 pub(crate) struct StreamGuard {
-    pub(crate) active: ActiveGuard,
-    pub(crate) _upstream: Option<OwnedSemaphorePermit>,
+    active: ActiveGuard,
+    _upstream: Option<OwnedSemaphorePermit>,
 }
 
 impl StreamGuard {

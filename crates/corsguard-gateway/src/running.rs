@@ -22,7 +22,7 @@ use crate::state::Shared;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ShutdownHandle {
-    pub(crate) token: CancellationToken,
+    token: CancellationToken,
 }
 
 impl ShutdownHandle {
@@ -53,11 +53,11 @@ pub struct ShutdownReport {
 /// A gateway that is serving. Dropping it does not stop it; call
 /// [`RunningGateway::shutdown`] (or use the [`ShutdownHandle`]).
 pub struct RunningGateway {
-    pub(crate) local_addr: SocketAddr,
-    pub(crate) admin_addr: Option<SocketAddr>,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) handle: ShutdownHandle,
-    pub(crate) task: tokio::task::JoinHandle<ShutdownReport>,
+    local_addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    handle: ShutdownHandle,
+    task: tokio::task::JoinHandle<ShutdownReport>,
 }
 
 impl std::fmt::Debug for RunningGateway {
@@ -70,6 +70,23 @@ impl std::fmt::Debug for RunningGateway {
 }
 
 impl RunningGateway {
+    /// A gateway whose serving `task` stops when `shutdown` is cancelled.
+    pub(crate) fn new(
+        local_addr: SocketAddr,
+        admin_addr: Option<SocketAddr>,
+        shared: Arc<Shared>,
+        shutdown: CancellationToken,
+        task: tokio::task::JoinHandle<ShutdownReport>,
+    ) -> Self {
+        RunningGateway {
+            local_addr,
+            admin_addr,
+            shared,
+            handle: ShutdownHandle { token: shutdown },
+            task,
+        }
+    }
+
     /// The address the gateway listens on (the real port when bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr

@@ -26,7 +26,7 @@ use crate::reload::Reloader;
 use crate::upstream::Routes;
 
 use crate::conn::{ActiveGuard, ConnActivity, ConnSlot};
-use crate::running::{RunningGateway, ShutdownHandle, ShutdownReport};
+use crate::running::{RunningGateway, ShutdownReport};
 use crate::state::Shared;
 
 /// Connections beyond `limits.max_connections` that still get a 503 answer (more are
@@ -201,13 +201,9 @@ impl Gateway {
             admin_listener,
             shutdown.clone(),
         ));
-        Ok(RunningGateway {
-            local_addr,
-            admin_addr,
-            shared,
-            handle: ShutdownHandle { token: shutdown },
-            task,
-        })
+        Ok(RunningGateway::new(
+            local_addr, admin_addr, shared, shutdown, task,
+        ))
     }
 }
 

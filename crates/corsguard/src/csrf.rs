@@ -5,9 +5,9 @@
 //! CORS decides what a cross-origin page may *read*; this decides whether a cross-origin page
 //! may *send* a state-changing request at all (a form `POST`, a `fetch` in `no-cors` mode).
 
-use crate::Code;
 use std::fmt;
 
+use crate::Code;
 use crate::config::raw::{RawOptions, RawOrigin};
 use crate::origin::{self, OriginMatcher, OriginPattern};
 use crate::policy::CorsRule;

@@ -3,11 +3,12 @@
 //!
 //! The library stays renderer-free: the CLI turns these into rustc-style reports.
 
-use crate::Code;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::Code;
 
 /// How serious a [`Diagnostic`] is.
 ///

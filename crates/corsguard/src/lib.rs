@@ -46,6 +46,14 @@ mod csrf;
 mod decision;
 mod diagnostic;
 pub mod fetch;
+mod handle;
+mod headers;
+mod load;
+mod origin;
+mod policy;
+pub mod rules;
+mod trace;
+mod validate;
 
 /// What an adapter (a middleware, a proxy) needs beyond [`Policy`]: the request view it
 /// builds, the decision it applies, and the policy source it is constructed from.
@@ -89,14 +97,6 @@ pub mod gateway {
         TlsSettings, WebSocketSettings, parse_duration,
     };
 }
-mod handle;
-mod headers;
-mod load;
-mod origin;
-mod policy;
-pub mod rules;
-mod trace;
-mod validate;
 
 pub use builder::{PathRule, PolicyBuilder};
 pub use clip::{Clipped, SHOWN_BYTES};

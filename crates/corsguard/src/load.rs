@@ -9,20 +9,21 @@ use crate::policy::Policy;
 
 /// Where the policy text comes from.
 #[derive(Debug, Clone)]
-enum Text {
+enum Text<'a> {
     /// No text: the environment alone.
     None,
     /// Text with a name for diagnostics.
     Inline {
-        text: String,
-        name: String,
+        text: &'a str,
+        name: &'a str,
         format: Format,
     },
     /// A `.yaml`/`.yml` or `.toml` file, read with the engine's size limit.
     File(PathBuf),
 }
 
-/// A policy to load: from [`Policy::load`], finished with [`Load::build`].
+/// A policy to load: from [`Policy::load`], finished with [`Load::build`]. It borrows the
+/// text it is given until then.
 ///
 /// The text comes from [`Load::file`], [`Load::yaml`], [`Load::toml`] or [`Load::text`]
 /// (the last one given wins); [`Load::env`] or [`Load::env_vars`] add
@@ -44,12 +45,12 @@ enum Text {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a Load does nothing until .build()"]
-pub struct Load {
-    text: Text,
+pub struct Load<'a> {
+    text: Text<'a>,
     env: Option<Vec<(String, String)>>,
 }
 
-impl Load {
+impl<'a> Load<'a> {
     pub(crate) fn new() -> Self {
         Load {
             text: Text::None,
@@ -74,7 +75,7 @@ impl Load {
     /// let p = corsguard::Policy::load().yaml("defaults: {allow_origins: ['https://a.example']}").build()?;
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
-    pub fn yaml(self, text: &str) -> Self {
+    pub fn yaml(self, text: &'a str) -> Self {
         self.text(text, "<yaml>", Format::Yaml)
     }
 
@@ -85,7 +86,7 @@ impl Load {
     /// assert_eq!(p.rule_names(), ["defaults"]);
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
-    pub fn toml(self, text: &str) -> Self {
+    pub fn toml(self, text: &'a str) -> Self {
         self.text(text, "<toml>", Format::Toml)
     }
 
@@ -96,12 +97,8 @@ impl Load {
     /// let e = Policy::load().text("defaults: {max_age: -1}", "api.yaml", Format::Yaml).build().unwrap_err();
     /// assert!(e.to_string().contains("api.yaml:1:"));
     /// ```
-    pub fn text(mut self, text: &str, name: &str, format: Format) -> Self {
-        self.text = Text::Inline {
-            text: text.to_owned(),
-            name: name.to_owned(),
-            format,
-        };
+    pub fn text(mut self, text: &'a str, name: &'a str, format: Format) -> Self {
+        self.text = Text::Inline { text, name, format };
         self
     }
 

@@ -1,12 +1,12 @@
 //! The compiled, immutable policy: an ordered table of path rules over defaults, each rule's
 //! header values precomputed once.
 
-use crate::Code;
 use std::path::Path;
 use std::sync::Arc;
 
 use http::{HeaderValue, StatusCode};
 
+use crate::Code;
 use crate::config::gateway::GatewaySettings;
 use crate::config::raw::{Mode, OnReject};
 use crate::diagnostic::{ConfigErrors, Diagnostic, Location, Severity, SourceKind};
@@ -201,7 +201,7 @@ impl Policy {
     /// assert_eq!(p.defaults_summary().max_age, Some(600));
     /// # Ok::<(), corsguard::ConfigErrors>(())
     /// ```
-    pub fn load() -> crate::load::Load {
+    pub fn load<'a>() -> crate::load::Load<'a> {
         crate::load::Load::new()
     }
 

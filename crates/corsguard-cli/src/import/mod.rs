@@ -23,8 +23,7 @@ pub mod python;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsguard::Code;
-use corsguard::{Format, Policy, Severity};
+use corsguard::{Code, Format, Policy, Severity};
 
 use crate::check::render::{self, Style};
 use out::{Doc, Options};

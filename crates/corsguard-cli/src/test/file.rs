@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use corsguard::{Diagnostic, Location, Severity, SourceKind, SourceSpan};
+use corsguard::{Code, Diagnostic, Location, Severity, SourceKind, SourceSpan};
 use corsguard_browser::{BrowserRequest, FetchErrorKind};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::Spanned;
@@ -188,16 +188,9 @@ fn diagnostic(
         let len = usize::try_from(span.byte_len().unwrap_or(1)).ok()?;
         Some(SourceSpan::locate(text, start..start + len.max(1)))
     });
-    let d = Diagnostic::new(
-        Severity::Error,
-        corsguard::Code::Tool(code),
-        message,
-        location,
-    );
-    match hint {
-        Some(h) => d.with_hint(h),
-        None => d,
-    }
+    let mut d = Diagnostic::new(Severity::Error, Code::Tool(code), message, location);
+    d.hint = hint;
+    d
 }
 
 /// serde-saphyr's message without its ` at line …, column …` suffix (the span says it).

@@ -1,13 +1,13 @@
 //! The `gateway:` section, read by `corsguard serve`. It lives in the engine so that one
 //! validator (and `corsguard check`) covers the whole file with precise locations.
 
-use crate::Code;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::schema::{Walker, join};
 use super::tree::{Node, NodeKind};
+use crate::Code;
 
 /// Settings of the `gateway:` section (all optional in the file; defaults shown per field).
 ///

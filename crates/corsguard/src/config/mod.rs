@@ -6,10 +6,10 @@ pub(crate) mod raw;
 pub(crate) mod schema;
 pub(crate) mod tree;
 
-use crate::Code;
 use std::io::Read;
 use std::path::Path;
 
+use crate::Code;
 use crate::diagnostic::ConfigErrors;
 use crate::policy::{Policy, load_error};
 

@@ -1,13 +1,13 @@
 //! Walks a parsed [`Node`] tree into a [`RawConfig`], reporting every type error and unknown
 //! key (with a did-you-mean) at once.
 
-use crate::Code;
 use std::ops::Range;
 use std::sync::Arc;
 
 use super::gateway;
 use super::raw::{Mode, OnReject, RawConfig, RawOptions, RawOrigin, RawPathMatcher, RawRule, V};
 use super::tree::{Key, Node, NodeKind};
+use crate::Code;
 use crate::diagnostic::{Diagnostic, LineIndex, Location, Severity, SourceKind, did_you_mean};
 
 /// Keys accepted in an option set (`defaults:` or a path rule).

@@ -11,12 +11,12 @@ mod options;
 mod origins;
 mod rule;
 
-use crate::Code;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use http::HeaderValue;
 
+use crate::Code;
 use crate::config::raw::RawConfig;
 use crate::diagnostic::{ConfigErrors, Diagnostic, Location, Severity};
 use crate::origin::PatternProblem;

@@ -2,9 +2,9 @@
 //! the option groups in their own modules, the scalar options here, and the header values
 //! every response reuses, built once.
 
-use crate::Code;
 use http::{HeaderValue, StatusCode};
 
+use crate::Code;
 use crate::config::raw::{Mode, OnReject, RawOptions};
 use crate::headers::NameSet;
 use crate::origin::{self, OriginMatcher, OriginPattern};

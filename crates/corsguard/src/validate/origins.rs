@@ -1,9 +1,9 @@
 //! `allow_origins`: every entry parsed as a pattern, with the checks that depend on the
 //! rest of the option set (credentials, `allow_null_origin`, the tolerance switches).
 
-use crate::Code;
 use std::collections::HashSet;
 
+use crate::Code;
 use crate::config::raw::{RawOptions, RawOrigin};
 use crate::diagnostic::Location;
 use crate::origin::{self, OriginPattern};

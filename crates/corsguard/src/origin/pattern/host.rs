@@ -2,11 +2,11 @@
 //! allowed characters, and the length and label rules of a domain name. IP addresses are
 //! handed to `ip`.
 
-use crate::Code;
 use idna::AsciiDenyList;
 
 use super::ip::{analyze_ipv4, analyze_ipv6, ends_in_number};
 use super::{Found, quote};
+use crate::Code;
 use crate::origin::HostPattern;
 
 /// Longest domain name (in its ASCII form).

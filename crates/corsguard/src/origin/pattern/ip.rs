@@ -5,12 +5,12 @@
 //! of the URL standard that browsers follow. IPv6 text is parsed by the standard library, as
 //! before. Whether a host "ends in a number" stays decided here, see `ends_in_number`.
 
-use crate::Code;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use url::Host;
 
 use super::Found;
+use crate::Code;
 use crate::origin::HostPattern;
 
 /// Validates a bracketed IPv6 host (`inner` is the text between the brackets).

@@ -8,10 +8,10 @@
 //! change those verdicts. The `regex_text_analysis_verdicts_an_ast_would_change` test pins
 //! each case.
 
-use crate::Code;
 use regex::{Regex, RegexBuilder};
 
 use super::error;
+use crate::Code;
 use crate::diagnostic::Severity;
 use crate::origin::PatternProblem;
 

@@ -2,7 +2,6 @@
 //! parts a serialized origin never has (path, query, fragment, user information), and the
 //! authority's host and port text, which `host` and `port` then check.
 
-use crate::Code;
 use std::net::Ipv6Addr;
 use std::ops::ControlFlow;
 
@@ -10,6 +9,7 @@ use super::host::analyze_host;
 use super::ip::ipv6_host;
 use super::port::{analyze_port, default_port};
 use super::{Analysis, Found, analyze, quote};
+use crate::Code;
 use crate::origin::{HostPattern, OriginPattern, PortPattern, is_loopback_host};
 
 /// Longest accepted scheme (RFC 3986 sets no limit; 64 covers every real one).
