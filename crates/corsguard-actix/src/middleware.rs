@@ -199,8 +199,8 @@ where
                 .decide(&translate::request_head(&req, info.scheme()))
         };
         match decision.action() {
-            Action::Respond(_) => {
-                let res = translate::respond(&decision);
+            Action::Respond(status) => {
+                let res = translate::respond(&decision, status.as_u16());
                 CorsResponseFuture::ready(req.into_response(res).map_into_right_body())
             }
             Action::Forward => CorsResponseFuture::inner(self.service.call(req), Some(decision)),

@@ -60,20 +60,15 @@ pub(crate) fn request_head<'r>(req: &'r ServiceRequest, scheme: &'r str) -> Requ
 
 /// Writes `decision` into actix response headers: removes the app's CORS headers (enforced
 /// rules), sets the decision's (replacing, never appending), merges `Vary` into one line.
-/// The complete answer for `Action::Respond`: the engine's `response_parts` (status, CORS
-/// headers, `Vary`, a CSRF refusal's `X-Corsguard-Csrf` and content type) and its body.
-/// actix writes `Content-Length` itself from the body.
-pub(crate) fn respond(decision: &Decision) -> HttpResponse {
-    let Some((status, parts)) = decision.response_parts() else {
-        return HttpResponse::new(StatusCode::FORBIDDEN);
-    };
-    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::FORBIDDEN);
+/// The complete answer for `Action::Respond`: the decision's status, body, CORS headers and
+/// `Vary` ([`apply`]), then the engine's other answer headers (`respond_headers`: a CSRF
+/// refusal's `X-Corsguard-Csrf`, the body's content type). actix writes `Content-Length`.
+pub(crate) fn respond(decision: &Decision, status: u16) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     let mut res = HttpResponse::with_body(status, BoxBody::new(decision.body()));
     let headers = res.headers_mut();
-    for (name, value) in &parts {
-        if name.as_str() == "content-length" {
-            continue;
-        }
+    apply(decision, headers);
+    for (name, value) in decision.respond_headers() {
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_str().as_bytes()),
             HeaderValue::from_bytes(value.as_bytes()),

@@ -126,6 +126,38 @@ impl Decision {
         merge_vary(headers, p.vary);
     }
 
+    /// The headers of the answer to [`Action::Respond`] besides the CORS ones, `Vary` and
+    /// `Content-Length`: an enforced CSRF refusal's `X-Corsguard-Csrf` (its code) and the
+    /// content type of [`Decision::body`]. Nothing for other actions. Adapters that build
+    /// the answer in their own types set these after [`Decision::headers`].
+    ///
+    /// ```
+    /// let p = corsguard::Policy::from_yaml_str("defaults: {allow_origins: ['https://a.example'], csrf: {mode: enforce}}")?;
+    /// let mut head = corsguard::adapter::RequestHead::new("POST", "/");
+    /// let site = http::HeaderValue::from_static("cross-site");
+    /// head.push_header(&http::HeaderName::from_static("sec-fetch-site"), &site);
+    /// let d = p.decide(&head);
+    /// let extra: Vec<_> = d.respond_headers().map(|(n, v)| format!("{n}: {}", v.to_str().unwrap())).collect();
+    /// assert_eq!(extra, ["x-corsguard-csrf: csrf-cross-site", "content-type: text/plain; charset=utf-8"]);
+    /// # Ok::<(), corsguard::ConfigErrors>(())
+    /// ```
+    pub fn respond_headers(&self) -> impl Iterator<Item = (HeaderName, HeaderValue)> {
+        let responding = matches!(self.action, Action::Respond(_));
+        let refusal = self.csrf.refusal().filter(|_| responding);
+        let text = responding && !self.body().is_empty();
+        [
+            refusal.map(|r| (X_CORSGUARD_CSRF, HeaderValue::from_static(r.code()))),
+            text.then(|| {
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Builds the complete response for [`Action::Respond`]: status, `Content-Length: 0`
     /// (except on 204) and the decision's headers.
     ///
@@ -149,14 +181,10 @@ impl Decision {
         // Say how long the body is, except on 204, which must not carry Content-Length
         // (RFC 9110 §8.6).
         let body = self.body();
-        if let Some(r) = self.csrf.refusal() {
-            h.insert(X_CORSGUARD_CSRF, HeaderValue::from_static(r.code()));
+        for (name, value) in self.respond_headers() {
+            h.insert(name, value);
         }
         if !body.is_empty() {
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         } else if status != StatusCode::NO_CONTENT {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
